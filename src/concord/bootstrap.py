@@ -1,0 +1,116 @@
+"""The composition root: the one place that wires the store, connectors and flows into an engine."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from concord.engine.delivery import Deliverer, DeliverySettings
+from concord.engine.dispatcher import Dispatcher
+from concord.engine.exception_queue import ExceptionQueue
+from concord.engine.flows import Flow, FlowRegistry
+from concord.engine.ports import Clock, Connector, SystemClock
+from concord.engine.recorder import ChangeSchemas, Recorder
+from concord.engine.replay import Replayer
+from concord.engine.resilience import Breakers, RetryPolicy
+from concord.engine.runner import FlowRunner
+from concord.engine.runtime import Source, Worker
+from concord.observe.logging import configure_logging
+from concord.settings import Settings
+from concord.storage.sql.store import SqlStore
+
+
+@dataclass
+class Concord:
+    """A wired engine and the services operators use."""
+
+    settings: Settings
+    store: SqlStore
+    flows: FlowRegistry
+    recorder: Recorder
+    dispatcher: Dispatcher
+    deliverer: Deliverer
+    worker: Worker
+    exceptions: ExceptionQueue
+    replayer: Replayer
+    breakers: Breakers
+
+    def close(self) -> None:
+        """Release the store."""
+        self.store.close()
+
+
+def bootstrap(
+    settings: Settings,
+    *,
+    connectors: Mapping[str, Connector] | None = None,
+    flows: Sequence[Flow] = (),
+    schemas: ChangeSchemas | None = None,
+    sources: Sequence[Source] = (),
+    clock: Clock | None = None,
+    store: SqlStore | None = None,
+    rng: random.Random | None = None,
+    log_to_stderr: bool = True,
+) -> Concord:
+    """Build Concord from settings; every port can be overridden (tests pass fakes through here)."""
+    if log_to_stderr:
+        configure_logging(settings.log_level)
+    clock = clock or SystemClock()
+    store = store or SqlStore.open(settings.database_url, partitions=settings.partitions)
+    connectors = dict(connectors or {})
+    registry = FlowRegistry(flows)
+    runner = FlowRunner(registry)
+    recorder = Recorder(store, schemas or ChangeSchemas(), settings.partitions, clock)
+    dispatcher = Dispatcher(
+        store, registry, runner, settings.worker_id, clock, batch_size=settings.dispatch_batch
+    )
+    breakers = Breakers(settings.breaker.failure_threshold, settings.breaker.cooldown_s)
+    deliverer = Deliverer(
+        store,
+        connectors,
+        runner,
+        settings.worker_id,
+        clock,
+        RetryPolicy(**settings.retry.model_dump()),
+        breakers,
+        DeliverySettings(**settings.delivery.model_dump()),
+        rng,
+    )
+    worker = Worker(store, connectors, sources, recorder, dispatcher, deliverer, clock)
+    return Concord(
+        settings=settings,
+        store=store,
+        flows=registry,
+        recorder=recorder,
+        dispatcher=dispatcher,
+        deliverer=deliverer,
+        worker=worker,
+        exceptions=ExceptionQueue(store, runner, recorder, clock),
+        replayer=Replayer(store, dispatcher, clock),
+        breakers=breakers,
+    )
+
+
+def bootstrap_from_settings(settings: Settings, **overrides: Any) -> Concord:
+    """Build Concord with the connectors and flows its configuration names."""
+    from concord.connectors.registry import build_connector
+    from concord.flows.catalog import bundles
+
+    connectors = {name: build_connector(name, options) for name, options in settings.connectors.items()}
+    schemas = ChangeSchemas()
+    flows: list[Flow] = []
+    sources: list[Source] = []
+    for bundle in bundles(settings.flows):
+        flows.extend(bundle.flows)
+        bundle.register_schemas(schemas)
+        sources.extend(s for s in bundle.sources if s.system in connectors)
+    options: dict[str, Any] = {
+        "connectors": connectors,
+        "flows": flows,
+        "schemas": schemas,
+        "sources": sources,
+    }
+    options.update(overrides)
+    return bootstrap(settings, **options)

@@ -1,0 +1,1 @@
+"""The durable engine: record, dispatch, run flows, deliver commands, park what fails, replay safely."""

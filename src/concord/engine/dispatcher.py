@@ -1,0 +1,118 @@
+"""Decide: hand each recorded event, in order per partition, to the flows it triggers.
+
+Aggregates map to partitions and partitions are leased to one worker at a time, so events of one
+aggregate are decided in the order they were recorded, whatever the number of workers. Everything a
+batch decides (new instances, their commands, exceptions, the new positions) commits in one transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import structlog
+
+from concord.domain.messages import Event
+from concord.engine.flows import FlowRegistry
+from concord.engine.model import FlowInstance
+from concord.engine.ports import Clock
+from concord.engine.runner import Decision, FlowRunner
+
+if TYPE_CHECKING:
+    from concord.storage.sql.store import SqlStore, Transaction
+
+log = structlog.get_logger(__name__)
+
+
+class Dispatcher:
+    """Moves the partitions this worker leases forward."""
+
+    def __init__(
+        self,
+        store: SqlStore,
+        flows: FlowRegistry,
+        runner: FlowRunner,
+        worker_id: str,
+        clock: Clock,
+        *,
+        batch_size: int = 500,
+        lease_s: float = 30.0,
+    ) -> None:
+        self.store = store
+        self.flows = flows
+        self.runner = runner
+        self.worker_id = worker_id
+        self.clock = clock
+        self.batch_size = batch_size
+        self.lease_s = lease_s
+
+    def dispatch_once(self) -> int:
+        """Decide the next batch of events; returns how many were handled."""
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            positions = tx.partitions.lease(self.worker_id, now, self.lease_s)
+            budget = self.batch_size
+            handled = 0
+            for partition, position in sorted(positions.items()):
+                if budget <= 0:
+                    break
+                batch = tx.events.after(partition, position, budget)
+                if not batch:
+                    continue
+                self.decide(tx, batch, now)
+                tx.partitions.advance(self.worker_id, partition, batch[-1].seq)
+                budget -= len(batch)
+                handled += len(batch)
+        return handled
+
+    def decide(self, tx: Transaction, batch: Sequence[Event], now: datetime) -> tuple[int, int]:
+        """Start the flows ``batch`` triggers; returns (started, already there).
+
+        An instance that exists already is left alone: that is what makes redelivery and replay safe.
+        """
+        wanted: list[tuple[Event, str, str]] = []
+        for event in batch:
+            for flow in self.flows.for_event(event.event_type):
+                flow_key = flow.key(event)
+                if flow_key is not None:
+                    wanted.append((event, flow.name, flow_key))
+        existing = tx.instances.get_many([f"{name}:{key}" for _, name, key in wanted])
+        started: dict[str, FlowInstance] = {}
+        decision = Decision()
+        already = 0
+        for event, name, flow_key in wanted:
+            flow = self.flows.get(name)
+            instance_id = flow.instance_id(flow_key)
+            if instance_id in existing or instance_id in started:
+                already += 1
+                continue
+            instance, step = self.runner.start(flow, flow_key, event, now)
+            started[instance_id] = instance
+            decision.extend(step)
+        persist(tx, list(started.values()), decision, now)
+        return len(started), already
+
+
+def persist(tx: Transaction, instances: Sequence[FlowInstance], decision: Decision, now: datetime) -> None:
+    """Write instances with their commands and exceptions, and close what succeeded since."""
+    tx.instances.save_many(instances)
+    tx.outbox.add_many(decision.commands)
+    if decision.exceptions:
+        ids = tx.exceptions.open_many(decision.exceptions, now)
+        for exception_id, draft in zip(ids, decision.exceptions, strict=True):
+            log.warning(
+                "exception opened",
+                exception_id=exception_id,
+                category=draft.category.value,
+                business_key=draft.business_key,
+                traceparent=draft.traceparent,
+                message=draft.message,
+            )
+    if decision.completed:
+        latest: dict[str, datetime] = {}
+        for key, occurred_at in decision.completed:
+            latest[key] = max(occurred_at, latest.get(key, occurred_at))
+        for key in tx.exceptions.active_keys(list(latest)):
+            reason = f"Resolved automatically: {key} was later synced successfully."
+            tx.exceptions.auto_resolve(key, reason, now, latest[key])

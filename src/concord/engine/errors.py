@@ -1,0 +1,92 @@
+"""Concord's error tree, and how a failure is classified where it happens.
+
+::
+
+    ConcordError
+    ├── TransientError            retry later (timeouts, 5xx, throttling); may carry retry_after
+    │   └── Throttled             the target asked us to slow down (429, Retry-After)
+    ├── PermanentError            retrying the same thing cannot help; park or compensate
+    │   ├── Rejected              the target refused the command (validation, closed period, ...)
+    │   └── CannotEncode          the command cannot be expressed in the target's API
+    ├── InvalidChange             a detected change failed validation; becomes an exception record
+    └── NotFound / Conflict       operator actions on things that do not exist or cannot change
+
+The engine decides to retry or to park only from the error's class (the connector's ``classify`` maps
+third-party errors into this tree at the adapter edge).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class ConcordError(Exception):
+    """Root of every error Concord raises on purpose."""
+
+
+class TransientError(ConcordError):
+    """A failure that may pass: retry with backoff."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class Throttled(TransientError):
+    """The target is rate limiting us; wait at least ``retry_after`` seconds before calling it again."""
+
+
+class PermanentError(ConcordError):
+    """A failure that retrying cannot fix."""
+
+    def __init__(self, reason: str, *, detail: str = "") -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.detail = detail
+
+
+class Rejected(PermanentError):
+    """The target refused the command."""
+
+
+class CannotEncode(PermanentError):
+    """The command cannot be expressed in the target's API (a mapping or data problem)."""
+
+
+class InvalidChange(ConcordError):
+    """A detected change is not a valid canonical record."""
+
+
+class NotFound(ConcordError):
+    """An operator asked for something that does not exist."""
+
+
+class Conflict(ConcordError):
+    """An operator asked for something the current state does not allow."""
+
+
+@dataclass(frozen=True, slots=True)
+class Classification:
+    """A connector's verdict on a failure."""
+
+    transient: bool
+    reason: str
+    retry_after: float | None = None
+    throttled: bool = False
+    category: str = "target_rejected"
+
+    @classmethod
+    def of(cls, error: BaseException) -> Classification:
+        """The default classification for Concord's own error types; unknown errors are transient."""
+        if isinstance(error, TransientError):
+            return cls(
+                True, error.reason, error.retry_after, isinstance(error, Throttled), "target_unavailable"
+            )
+        if isinstance(error, CannotEncode):
+            return cls(False, error.reason, category="mapping")
+        if isinstance(error, PermanentError):
+            return cls(False, error.reason, category="target_rejected")
+        if isinstance(error, TimeoutError):
+            return cls(True, "the target did not answer in time", category="target_unavailable")
+        return cls(True, f"{type(error).__name__}: {error}", category="target_unavailable")

@@ -1,0 +1,142 @@
+"""The engine's working records: flow instances, commands to write, exception drafts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from concord.domain.messages import JSON
+
+
+class InstanceStatus(StrEnum):
+    """Where a flow instance stands."""
+
+    RUNNING = "running"
+    FAILING = "failing"  # a command failed permanently; waiting for its siblings before compensating
+    COMPENSATING = "compensating"
+    COMPLETED = "completed"
+    COMPENSATED = "compensated"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        """No more commands will be issued without a person acting."""
+        return self in (InstanceStatus.COMPLETED, InstanceStatus.COMPENSATED, InstanceStatus.FAILED)
+
+
+class CommandStatus(StrEnum):
+    """Where a command stands in the outbox."""
+
+    PENDING = "pending"
+    IN_FLIGHT = "in_flight"
+    DONE = "done"
+    FAILED = "failed"
+
+
+class ExceptionStatus(StrEnum):
+    """The life of an exception record."""
+
+    OPEN = "open"
+    RETRYING = "retrying"
+    RESOLVED = "resolved"
+    IGNORED = "ignored"
+
+
+class Category(StrEnum):
+    """Exception categories (domain.md §4)."""
+
+    VALIDATION = "validation"
+    MAPPING = "mapping"
+    AUTHORITY = "authority"
+    TARGET_REJECTED = "target_rejected"
+    TARGET_UNAVAILABLE = "target_unavailable"
+    CONFLICT = "conflict"
+    COMPENSATION = "compensation"
+
+
+@dataclass(slots=True)
+class FlowInstance:
+    """A durable flow instance, as loaded for one transaction."""
+
+    instance_id: str
+    flow: str
+    flow_key: str
+    status: InstanceStatus
+    step_index: int
+    generation: int
+    pending: int
+    state: JSON
+    trigger_event_id: str
+    business_type: str
+    business_key: str
+    traceparent: str
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None = None
+    is_new: bool = False
+
+    @property
+    def results(self) -> dict[str, list[JSON]]:
+        """Results of the commands of the steps done so far, by step name."""
+        results: dict[str, list[JSON]] = self.state.setdefault("results", {})
+        return results
+
+
+@dataclass(frozen=True, slots=True)
+class NewCommand:
+    """A command the runner decided; written to the outbox in the same transaction as its instance."""
+
+    command_id: str
+    idempotency_key: str
+    instance_id: str | None
+    step: str
+    kind: str
+    target: str
+    action: str
+    object_type: str
+    ordering_key: str
+    payload: JSON
+    traceparent: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedCommand:
+    """A command a delivery worker has leased."""
+
+    seq: int
+    command_id: str
+    idempotency_key: str
+    instance_id: str | None
+    step: str
+    kind: str
+    target: str
+    action: str
+    object_type: str
+    ordering_key: str
+    payload: JSON
+    attempts: int
+    traceparent: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ExceptionDraft:
+    """An exception to open, in business words with the technical detail behind it."""
+
+    category: Category
+    team: str
+    business_type: str
+    business_key: str
+    business_label: str
+    message: str
+    detail: str
+    traceparent: str
+    observed_at: datetime
+    object_ids: dict[str, str] = field(default_factory=dict)
+    payload: Any = None
+    instance_id: str | None = None
+    command_id: str | None = None
+    event_id: str | None = None

@@ -1,0 +1,197 @@
+"""Record: inbox dedupe, event append and cursor advance in one transaction.
+
+A crash before the commit loses nothing (the cursor did not move, the source is read again); after it,
+nothing is recorded twice (the inbox remembers every change's dedupe key). A change that fails
+validation is remembered too, and becomes an exception record instead of an event: it never stops the
+line and is never silently dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from pydantic import BaseModel, ValidationError
+
+from concord.domain.ids import new_id
+from concord.domain.messages import JSON, Change
+from concord.domain.ownership import owning_team
+from concord.domain.tracing import TraceContext
+from concord.engine.errors import InvalidChange
+from concord.engine.model import Category, ExceptionDraft
+from concord.engine.ports import Clock
+from concord.storage.sql.event_log import NewEvent, partition_of
+
+if TYPE_CHECKING:
+    from concord.storage.sql.store import SqlStore, Transaction
+
+log = structlog.get_logger(__name__)
+
+Validator = Callable[[JSON], JSON]
+
+
+class ChangeSchemas:
+    """How each object type's payload is validated before it becomes an event."""
+
+    def __init__(self) -> None:
+        self._validators: dict[str, Validator] = {}
+
+    def register_model(self, object_type: str, model: type[BaseModel]) -> None:
+        """Validate ``object_type`` payloads with a pydantic model (normalised to JSON)."""
+
+        def validate(payload: JSON) -> JSON:
+            return model.model_validate(payload).model_dump(mode="json")
+
+        self._validators[object_type] = validate
+
+    def register(self, object_type: str, validator: Validator) -> None:
+        """Validate ``object_type`` payloads with a function that raises on bad input."""
+        self._validators[object_type] = validator
+
+    def validate(self, change: Change) -> JSON:
+        """The normalised payload, or :class:`InvalidChange` with a readable reason."""
+        if change.deleted:
+            return change.payload
+        validator = self._validators.get(change.object_type)
+        if validator is None:
+            raise InvalidChange(f"Concord has no schema for '{change.object_type}' records")
+        try:
+            return validator(change.payload)
+        except ValidationError as error:
+            raise InvalidChange(_readable(error)) from error
+        except (ValueError, TypeError, KeyError) as error:
+            raise InvalidChange(str(error)) from error
+
+
+@dataclass(frozen=True, slots=True)
+class RecordSummary:
+    """What one record call did."""
+
+    recorded: int
+    duplicates: int
+    rejected: int
+
+
+class Recorder:
+    """Turns detected changes into events."""
+
+    def __init__(self, store: SqlStore, schemas: ChangeSchemas, partitions: int, clock: Clock) -> None:
+        self.store = store
+        self.schemas = schemas
+        self.partitions = partitions
+        self.clock = clock
+
+    def record(
+        self,
+        system: str,
+        object_type: str,
+        changes: Sequence[Change],
+        cursor: str | None,
+        *,
+        advance: bool = True,
+    ) -> RecordSummary:
+        """Record a page of changes and move the source's cursor, atomically."""
+        now = self.clock.now()
+        accepted: dict[str, tuple[Change, JSON]] = {}
+        rejected: dict[str, tuple[Change, str]] = {}
+        for change in changes:
+            key = change.dedupe_key
+            if key in accepted or key in rejected:
+                continue
+            try:
+                accepted[key] = (change, self.schemas.validate(change))
+            except InvalidChange as error:
+                rejected[key] = (change, str(error))
+        with self.store.transaction() as tx:
+            seen = tx.inbox.existing([*accepted, *rejected])
+            fresh = [
+                (key, self._new_event(change, payload, now)) for key, (change, payload) in accepted.items()
+            ]
+            fresh = [(key, event) for key, event in fresh if key not in seen]
+            new_events = [event for _, event in fresh]
+            fresh_rejects = [(key, change, why) for key, (change, why) in rejected.items() if key not in seen]
+            tx.events.append_many(new_events)
+            inbox_rows: list[tuple[str, str | None, str, Any]] = [
+                (key, event.event_id, "recorded", now) for key, event in fresh
+            ]
+            inbox_rows += [(key, None, "rejected", now) for key, _, _ in fresh_rejects]
+            tx.inbox.add_many(inbox_rows)
+            tx.exceptions.open_many([self._rejection(change, why) for _, change, why in fresh_rejects], now)
+            self._resolve_fixed(tx, [change for change, _ in accepted.values()], now)
+            if advance:
+                tx.cursors.set(system, object_type, cursor, now)
+        duplicates = len(seen)
+        if fresh_rejects:
+            log.warning("changes rejected", system=system, object_type=object_type, count=len(fresh_rejects))
+        return RecordSummary(len(new_events), duplicates, len(fresh_rejects))
+
+    def record_revalidated(self, tx: Transaction, change: Change, now: Any) -> str:
+        """Validate a once-rejected change again and record it (inside the caller's transaction)."""
+        payload = self.schemas.validate(change)
+        event = self._new_event(change, payload, now)
+        tx.events.append_many([event])
+        tx.inbox.mark_recorded(change.dedupe_key, event.event_id)
+        return event.event_id
+
+    def _new_event(self, change: Change, payload: JSON, now: Any) -> NewEvent:
+        return NewEvent(
+            event_id=new_id(),
+            event_type=change.event_type,
+            object_type=change.object_type,
+            aggregate_key=change.source_id,
+            source_system=change.system,
+            source_id=change.source_id,
+            payload=payload,
+            occurred_at=change.changed_at,
+            recorded_at=now,
+            traceparent=TraceContext.parse_or_new(change.traceparent).traceparent,
+            partition=partition_of(change.source_id, self.partitions),
+        )
+
+    def _rejection(self, change: Change, why: str) -> ExceptionDraft:
+        label = f"{change.object_type} {change.source_id}"
+        return ExceptionDraft(
+            category=Category.VALIDATION,
+            team=owning_team(Category.VALIDATION, change.object_type),
+            business_type=change.object_type,
+            business_key=business_key(change.object_type, change.source_id),
+            business_label=label,
+            message=f"{label} from {change.system} was not synced: {why}",
+            detail=f"dedupe key {change.dedupe_key}; payload failed validation: {why}",
+            traceparent=TraceContext.parse_or_new(change.traceparent).traceparent,
+            observed_at=change.changed_at,
+            object_ids={change.system: change.source_id},
+            payload={
+                "system": change.system,
+                "object_type": change.object_type,
+                "source_id": change.source_id,
+                "version": change.version,
+                "changed_at": change.changed_at.isoformat(),
+                "payload": change.payload,
+            },
+        )
+
+    def _resolve_fixed(self, tx: Transaction, changes: Sequence[Change], now: Any) -> None:
+        keys = {business_key(c.object_type, c.source_id): c for c in changes}
+        for key in tx.exceptions.active_keys(list(keys), categories=[Category.VALIDATION]):
+            change = keys[key]
+            reason = (
+                f"Resolved automatically: a later version of {change.object_type} {change.source_id} "
+                f"from {change.system} passed validation."
+            )
+            tx.exceptions.auto_resolve(key, reason, now, change.changed_at, categories=[Category.VALIDATION])
+
+
+def business_key(object_type: str, source_id: str) -> str:
+    """How exceptions and flow instances name a business object."""
+    return f"{object_type}:{source_id}"
+
+
+def _readable(error: ValidationError) -> str:
+    parts = []
+    for issue in error.errors():
+        where = ".".join(str(p) for p in issue["loc"]) or "record"
+        parts.append(f"{where}: {issue['msg']}")
+    return "; ".join(parts)

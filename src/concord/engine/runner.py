@@ -1,0 +1,276 @@
+"""The durable flow runner's decisions: pure functions of an instance and what just happened.
+
+The runner never does I/O. The dispatcher and the delivery workers load instances inside a transaction,
+ask the runner what follows, and write the instance and the commands it returns in that same
+transaction (the transactional outbox), so a step's new state and its commands are never seen apart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from concord.domain.ids import new_id
+from concord.domain.messages import JSON, CommandSpec, Event
+from concord.domain.ownership import owning_team
+from concord.domain.tracing import TraceContext
+from concord.engine.errors import Classification
+from concord.engine.flows import Flow, FlowRegistry, StepContext
+from concord.engine.model import (
+    Category,
+    ClaimedCommand,
+    ExceptionDraft,
+    FlowInstance,
+    InstanceStatus,
+    NewCommand,
+)
+
+FORWARD = "forward"
+COMPENSATE = "compensate"
+
+
+@dataclass(slots=True)
+class Decision:
+    """What the runner decided for one instance: commands to write, exceptions to open, keys resolved."""
+
+    commands: list[NewCommand] = field(default_factory=list)
+    exceptions: list[ExceptionDraft] = field(default_factory=list)
+    #: (business key, when the succeeding version changed at its source)
+    completed: list[tuple[str, datetime]] = field(default_factory=list)
+
+    def extend(self, other: Decision) -> None:
+        self.commands.extend(other.commands)
+        self.exceptions.extend(other.exceptions)
+        self.completed.extend(other.completed)
+
+
+class FlowRunner:
+    """Advances flow instances step by step."""
+
+    def __init__(self, flows: FlowRegistry) -> None:
+        self.flows = flows
+
+    def start(self, flow: Flow, flow_key: str, event: Event, now: datetime) -> tuple[FlowInstance, Decision]:
+        """A new instance for ``event``, with its first step's commands."""
+        business = flow.business(event)
+        instance = FlowInstance(
+            instance_id=flow.instance_id(flow_key),
+            flow=flow.name,
+            flow_key=flow_key,
+            status=InstanceStatus.RUNNING,
+            step_index=0,
+            generation=1,
+            pending=0,
+            state={
+                "trigger": event.payload,
+                "aggregate": event.aggregate_key,
+                "business_label": business.label,
+                "ids": business.ids,
+                "occurred_at": event.occurred_at.isoformat(),
+                "results": {},
+            },
+            trigger_event_id=event.event_id,
+            business_type=business.object_type,
+            business_key=business.key,
+            traceparent=TraceContext.parse_or_new(event.traceparent).child().traceparent,
+            created_at=now,
+            updated_at=now,
+            is_new=True,
+        )
+        return instance, self._run_forward(flow, instance, now)
+
+    def on_success(
+        self, instance: FlowInstance, command: ClaimedCommand, result: JSON, now: datetime
+    ) -> Decision:
+        """A command of ``instance`` had its effect."""
+        flow = self.flows.get(instance.flow)
+        instance.pending = max(0, instance.pending - 1)
+        instance.updated_at = now
+        if command.kind == FORWARD:
+            instance.results.setdefault(command.step, []).append(result)
+        if instance.pending:
+            return Decision()
+        if instance.status is InstanceStatus.RUNNING:
+            instance.step_index += 1
+            return self._run_forward(flow, instance, now)
+        if instance.status in (InstanceStatus.FAILING, InstanceStatus.COMPENSATING):
+            return self._run_compensation(flow, instance, now)
+        return Decision()
+
+    def on_failure(
+        self,
+        instance: FlowInstance,
+        command: ClaimedCommand,
+        verdict: Classification,
+        detail: str,
+        now: datetime,
+    ) -> Decision:
+        """A command of ``instance`` failed permanently (or ran out of attempts)."""
+        flow = self.flows.get(instance.flow)
+        instance.pending = max(0, instance.pending - 1)
+        instance.updated_at = now
+        category = Category(verdict.category)
+        if command.kind == COMPENSATE:
+            instance.status = InstanceStatus.FAILED
+            instance.state["failed_command"] = command.command_id
+            message = (
+                f"{self._label(instance)}: Concord could not undo step '{command.step}' in {command.target} "
+                f"after an earlier failure: {verdict.reason}. Someone must check {command.target} by hand."
+            )
+            return Decision(
+                exceptions=[self._draft(instance, Category.COMPENSATION, message, detail, command)]
+            )
+        to_undo = self._compensable(flow, instance, command.step)
+        if to_undo:
+            instance.status = InstanceStatus.FAILING
+            instance.state["undo"] = to_undo
+            undo_names = ", ".join(flow.steps[i].name for i in to_undo)
+            consequence = f"Concord is undoing the steps already done ({undo_names})."
+        else:
+            instance.status = InstanceStatus.FAILED
+            instance.state["failed_command"] = command.command_id
+            consequence = (
+                "The flow is paused at this step until the cause is fixed and the exception retried."
+            )
+        message = (
+            f"{self._label(instance)} was not completed: {command.target} refused step '{command.step}': "
+            f"{verdict.reason}. {consequence}"
+        )
+        decision = Decision(exceptions=[self._draft(instance, category, message, detail, command)])
+        if to_undo and instance.pending == 0:
+            decision.extend(self._run_compensation(flow, instance, now))
+        return decision
+
+    def restart(self, instance: FlowInstance, now: datetime) -> Decision:
+        """Run a compensated instance again from its first step (a person fixed the cause)."""
+        flow = self.flows.get(instance.flow)
+        instance.generation += 1
+        instance.step_index = 0
+        instance.status = InstanceStatus.RUNNING
+        instance.state["results"] = {}
+        instance.state.pop("undo", None)
+        instance.completed_at = None
+        instance.updated_at = now
+        return self._run_forward(flow, instance, now)
+
+    def resume(self, instance: FlowInstance, now: datetime) -> Decision:
+        """Run a failed instance's current step again (its own code failed; nothing was issued)."""
+        flow = self.flows.get(instance.flow)
+        instance.status = InstanceStatus.RUNNING
+        instance.updated_at = now
+        return self._run_forward(flow, instance, now)
+
+    # -- internals ---------------------------------------------------------------------------------
+
+    def _run_forward(self, flow: Flow, instance: FlowInstance, now: datetime) -> Decision:
+        # Steps that ask for nothing complete at once; keep going until one issues commands.
+        while instance.step_index < len(flow.steps):
+            step = flow.steps[instance.step_index]
+            try:
+                specs = step.run(self._context(instance))
+            except Exception as error:  # a step's own code failed: park it, keep the line moving
+                return self._step_crashed(instance, step.name, error)
+            if specs:
+                return self._issue(instance, step.name, FORWARD, specs, now)
+            instance.step_index += 1
+        instance.status = InstanceStatus.COMPLETED
+        instance.completed_at = now
+        return Decision(completed=[(instance.business_key, _occurred_at(instance))])
+
+    def _run_compensation(self, flow: Flow, instance: FlowInstance, now: datetime) -> Decision:
+        instance.status = InstanceStatus.COMPENSATING
+        undo: list[int] = instance.state.get("undo", [])
+        while undo:
+            step = flow.steps[undo.pop(0)]
+            assert step.compensate is not None
+            try:
+                specs = step.compensate(self._context(instance))
+            except Exception as error:
+                return self._step_crashed(instance, step.name, error)
+            if specs:
+                return self._issue(instance, step.name, COMPENSATE, specs, now)
+        instance.status = InstanceStatus.COMPENSATED
+        instance.completed_at = now
+        return Decision()
+
+    def _compensable(self, flow: Flow, instance: FlowInstance, failed_step: str) -> list[int]:
+        failed_index = flow.step_index(failed_step)
+        # The failed step itself is undone only if some of its commands took effect.
+        partly_done = bool(instance.results.get(failed_step))
+        return [
+            i
+            for i in range(failed_index, -1, -1)
+            if flow.steps[i].compensate is not None and (i < failed_index or partly_done)
+        ]
+
+    def _issue(
+        self, instance: FlowInstance, step: str, kind: str, specs: Sequence[CommandSpec], now: datetime
+    ) -> Decision:
+        trace = TraceContext.parse_or_new(instance.traceparent)
+        commands = [
+            NewCommand(
+                command_id=new_id(),
+                idempotency_key=f"{instance.instance_id}/g{instance.generation}/{step}/{kind}/{index}",
+                instance_id=instance.instance_id,
+                step=step,
+                kind=kind,
+                target=spec.target,
+                action=spec.action,
+                object_type=spec.object_type,
+                ordering_key=spec.ordering_key or instance.state.get("aggregate") or instance.flow_key,
+                payload=spec.payload,
+                traceparent=trace.child().traceparent,
+                created_at=now,
+            )
+            for index, spec in enumerate(specs)
+        ]
+        instance.pending += len(commands)
+        return Decision(commands=commands)
+
+    def _context(self, instance: FlowInstance) -> StepContext:
+        return StepContext(
+            instance_id=instance.instance_id,
+            flow_key=instance.flow_key,
+            trigger=instance.state["trigger"],
+            state=instance.state,
+            results=instance.results,
+            generation=instance.generation,
+        )
+
+    def _step_crashed(self, instance: FlowInstance, step: str, error: Exception) -> Decision:
+        instance.status = InstanceStatus.FAILED
+        message = f"{self._label(instance)} could not continue at step '{step}': {error}"
+        detail = f"{type(error).__name__} raised by step '{step}' of flow '{instance.flow}': {error!r}"
+        return Decision(exceptions=[self._draft(instance, Category.VALIDATION, message, detail, None)])
+
+    def _label(self, instance: FlowInstance) -> str:
+        return str(instance.state.get("business_label") or instance.business_key)
+
+    def _draft(
+        self,
+        instance: FlowInstance,
+        category: Category,
+        message: str,
+        detail: str,
+        command: ClaimedCommand | None,
+    ) -> ExceptionDraft:
+        return ExceptionDraft(
+            category=category,
+            team=owning_team(category, instance.business_type),
+            business_type=instance.business_type,
+            business_key=instance.business_key,
+            business_label=self._label(instance),
+            message=message,
+            detail=detail,
+            traceparent=command.traceparent if command else instance.traceparent,
+            observed_at=_occurred_at(instance),
+            object_ids=dict(instance.state.get("ids", {})),
+            instance_id=instance.instance_id,
+            command_id=command.command_id if command else None,
+            event_id=instance.trigger_event_id,
+        )
+
+
+def _occurred_at(instance: FlowInstance) -> datetime:
+    return datetime.fromisoformat(instance.state["occurred_at"])

@@ -1,0 +1,136 @@
+"""The engine in motion: one worker's loop of detect → record → decide → act.
+
+Embedded (the default) one process runs everything over SQLite. Scaled out, any number of these workers
+run against PostgreSQL: partitions and commands are leased through the store, so they share the work
+without breaking per-aggregate order, and a worker that dies hands its leases back when they expire (or
+at once when it restarts under the same stable worker id).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import structlog
+
+from concord.engine.delivery import Deliverer
+from concord.engine.dispatcher import Dispatcher
+from concord.engine.ports import Clock, Connector
+from concord.engine.recorder import Recorder
+
+if TYPE_CHECKING:
+    from concord.storage.sql.store import SqlStore
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A (system, object) whose changes this worker detects."""
+
+    system: str
+    object_type: str
+    page_size: int = 500
+
+
+@dataclass(slots=True)
+class Progress:
+    """Running totals, for progress bars and summaries."""
+
+    detected: int = 0
+    recorded: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    dispatched: int = 0
+    settled: int = 0
+    exhausted: set[tuple[str, str]] = field(default_factory=set)
+
+
+class Worker:
+    """Runs the loop until stopped, or until there is nothing left to do."""
+
+    def __init__(
+        self,
+        store: SqlStore,
+        connectors: Mapping[str, Connector],
+        sources: Sequence[Source],
+        recorder: Recorder,
+        dispatcher: Dispatcher,
+        deliverer: Deliverer,
+        clock: Clock,
+        *,
+        idle_sleep_s: float = 0.05,
+    ) -> None:
+        self.store = store
+        self.connectors = connectors
+        self.sources = sources
+        self.recorder = recorder
+        self.dispatcher = dispatcher
+        self.deliverer = deliverer
+        self.clock = clock
+        self.idle_sleep_s = idle_sleep_s
+        self.progress = Progress()
+
+    async def poll_once(self) -> int:
+        """Detect and record one page from each source; returns how many changes were seen."""
+        seen = 0
+        for source in self.sources:
+            connector = self.connectors[source.system]
+            with self.store.transaction() as tx:
+                cursor = tx.cursors.get(source.system, source.object_type)
+            page = await connector.detect(source.object_type, cursor, source.page_size)
+            if not page.more:
+                self.progress.exhausted.add((source.system, source.object_type))
+            else:
+                self.progress.exhausted.discard((source.system, source.object_type))
+            if not page.changes and page.next_cursor == cursor:
+                continue
+            summary = self.recorder.record(source.system, source.object_type, page.changes, page.next_cursor)
+            seen += len(page.changes)
+            self.progress.detected += len(page.changes)
+            self.progress.recorded += summary.recorded
+            self.progress.duplicates += summary.duplicates
+            self.progress.rejected += summary.rejected
+        return seen
+
+    async def step(self) -> int:
+        """One round of every stage; returns the amount of work done."""
+        polled = await self.poll_once()
+        dispatched = self.dispatcher.dispatch_once()
+        settled = await self.deliverer.deliver_once()
+        self.progress.dispatched += dispatched
+        self.progress.settled += settled
+        return polled + dispatched + settled
+
+    def idle(self) -> bool:
+        """Nothing detected, undispatched or undelivered remains (parked failures do not count)."""
+        if len(self.progress.exhausted) < len(self.sources):
+            return False
+        with self.store.transaction() as tx:
+            backlog = tx.partitions.backlog()
+            by_status = tx.outbox.count_by_status()
+        return backlog == 0 and by_status.get("pending", 0) == 0 and by_status.get("in_flight", 0) == 0
+
+    async def run(
+        self,
+        *,
+        stop: asyncio.Event | None = None,
+        until_idle: bool = False,
+        on_progress: Callable[[Progress], None] | None = None,
+    ) -> Progress:
+        """Work until ``stop`` is set (or, with ``until_idle``, until nothing is left)."""
+        released = self.deliverer.release_orphans()
+        if released:
+            log.info("took back commands this worker held before it stopped", count=released)
+        while stop is None or not stop.is_set():
+            worked = await self.step()
+            if on_progress is not None:
+                on_progress(self.progress)
+            if worked:
+                continue
+            if until_idle and self.idle():
+                break
+            await asyncio.sleep(self.idle_sleep_s)
+        return self.progress

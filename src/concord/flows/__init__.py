@@ -1,0 +1,1 @@
+"""Process APIs: the professional services flows, as durable flows over canonical objects."""

@@ -1,0 +1,1 @@
+"""Observability: structured logs with correlation ids, metrics, tracing, SLAs, reconciliation."""

@@ -1,0 +1,126 @@
+"""Layered configuration: explicit arguments, then environment (``CONCORD_…``, sections joined by ``__``),
+then the TOML file (``concord.toml``, or the path in ``CONCORD_CONFIG``), then defaults.
+
+A bad file is refused with its path and what to fix. Secrets never live here: they come from the
+environment or a secrets file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ConfigError(Exception):
+    """The configuration cannot be used; the message says where and how to fix it."""
+
+
+class RetrySettings(BaseModel):
+    """Retry spacing of transient failures."""
+
+    initial_s: float = Field(0.5, ge=0)
+    multiplier: float = Field(2.0, ge=1)
+    max_delay_s: float = Field(300.0, gt=0)
+    jitter: float = Field(0.2, ge=0, lt=1)
+    max_attempts: int = Field(25, ge=1)
+
+
+class BreakerSettings(BaseModel):
+    """Circuit breaker per target system."""
+
+    failure_threshold: int = Field(5, ge=1)
+    cooldown_s: float = Field(5.0, ge=0)
+
+
+class DeliverySettingsModel(BaseModel):
+    """Delivery workers."""
+
+    batch_size: int = Field(200, ge=1, le=10_000)
+    lease_s: float = Field(60.0, gt=0)
+    call_timeout_s: float = Field(30.0, gt=0)
+    connector_batch: int = Field(100, ge=1)
+
+
+class Settings(BaseSettings):
+    """Concord's settings."""
+
+    model_config = SettingsConfigDict(env_prefix="CONCORD_", env_nested_delimiter="__", extra="forbid")
+
+    database_url: str = "sqlite:///./concord.db"
+    worker_id: str = "embedded"
+    partitions: int = Field(8, ge=1, le=1024)
+    dispatch_batch: int = Field(500, ge=1)
+    log_level: str = "INFO"
+    flows: list[str] = Field(default_factory=list)
+    connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    retry: RetrySettings = RetrySettings()
+    breaker: BreakerSettings = BreakerSettings()
+    delivery: DeliverySettingsModel = DeliverySettingsModel()
+
+
+def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
+    """Settings from the TOML file (if any), overridden by the environment and by ``overrides``."""
+    path = path or Path(os.environ.get("CONCORD_CONFIG", "concord.toml"))
+    file_values: dict[str, Any] = {}
+    if path.exists():
+        try:
+            file_values = tomllib.loads(path.read_text())
+        except tomllib.TOMLDecodeError as error:
+            raise ConfigError(f"{path}: not valid TOML ({error}); fix the syntax at that line") from error
+        file_values = file_values.get("concord", file_values)
+    try:
+        from_env = Settings().model_dump(exclude_unset=True)
+        merged = {**file_values, **from_env, **{k: v for k, v in overrides.items() if v is not None}}
+        return Settings(**merged)
+    except ValidationError as error:
+        issues = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise ConfigError(f"{path}: invalid settings: {issues}") from error
+
+
+STARTER_CONFIG = """\
+# Concord configuration. Every value here can also be set in the environment:
+# CONCORD_DATABASE_URL, CONCORD_WORKER_ID, CONCORD_RETRY__MAX_ATTEMPTS, ...
+# Secrets (API keys, client secrets) never go in this file: use the environment or a secrets file.
+[concord]
+# Where Concord keeps its state. Embedded default: a SQLite file next to this config.
+# For production: "postgresql://user@host:5432/concord"
+database_url = "sqlite:///./concord.db"
+
+# A stable name for this worker: a restarted worker with the same name takes its work back at once.
+worker_id = "embedded"
+
+# Events are ordered per aggregate inside a partition; partitions are leased to workers.
+partitions = 8
+
+# Flows to run (see `concord flows`); each brings the sources it needs.
+flows = ["mirror"]
+
+# Connectors by name. `kind` picks the plug-in; the test connector serves generated changes.
+[concord.connectors.test]
+kind = "test"
+changes = 1000
+
+[concord.retry]
+# Transient failures (timeouts, 5xx, 429) back off exponentially with jitter.
+initial_s = 0.5
+multiplier = 2.0
+max_delay_s = 300.0
+jitter = 0.2
+# After this many attempts a command is parked in the exception queue (target unavailable).
+max_attempts = 25
+
+[concord.breaker]
+# Consecutive transient failures that open a target's circuit, and how long it stays open.
+failure_threshold = 5
+cooldown_s = 5.0
+
+[concord.delivery]
+batch_size = 200
+lease_s = 60.0
+call_timeout_s = 30.0
+"""

@@ -1,0 +1,64 @@
+"""The store's unit of work: one transaction, with a repository per concern."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import Connection, Engine
+
+from concord.storage.sql.audit import AuditLog
+from concord.storage.sql.database import migrate, open_engine
+from concord.storage.sql.event_log import Cursors, EventLog, Inbox, Partitions
+from concord.storage.sql.exception_store import Exceptions
+from concord.storage.sql.flow_store import FlowInstances
+from concord.storage.sql.outbox import Outbox
+from concord.storage.sql.xref_store import CrossReference
+
+
+class Transaction:
+    """Everything the engine reads and writes, inside one database transaction."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.inbox = Inbox(conn)
+        self.events = EventLog(conn)
+        self.partitions = Partitions(conn)
+        self.cursors = Cursors(conn)
+        self.instances = FlowInstances(conn)
+        self.outbox = Outbox(conn)
+        self.exceptions = Exceptions(conn)
+        self.audit = AuditLog(conn)
+        self.xref = CrossReference(conn)
+
+
+class SqlStore:
+    """Concord's store on SQLite or PostgreSQL."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    @classmethod
+    def open(cls, url: str, *, partitions: int = 8, migrate_schema: bool = True) -> SqlStore:
+        """Open the store at ``url``, migrate it to head and make sure its partitions exist."""
+        store = cls(open_engine(url))
+        if migrate_schema:
+            migrate(store.engine)
+            with store.transaction() as tx:
+                tx.partitions.ensure(partitions)
+        return store
+
+    @property
+    def backend(self) -> str:
+        """``sqlite`` or ``postgresql``."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def transaction(self) -> Iterator[Transaction]:
+        """A unit of work: commits when the block ends, rolls back if it raises."""
+        with self.engine.begin() as conn:
+            yield Transaction(conn)
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()

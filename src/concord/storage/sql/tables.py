@@ -1,0 +1,197 @@
+"""The store's tables. Migrations in ``concord/storage/migrations`` create exactly these."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    Index,
+    Integer,
+    MetaData,
+    PrimaryKeyConstraint,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+from concord.storage.sql.types import BigSerial, JSONText, UTCDateTime
+
+metadata = MetaData()
+
+TRACEPARENT = 55
+
+#: Every detected change, once: the recorder's dedupe keys (system|object|id|version).
+inbox = Table(
+    "inbox",
+    metadata,
+    Column("dedupe_key", String(400), primary_key=True),
+    Column("event_id", String(26), nullable=True),
+    Column("outcome", String(12), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+)
+
+#: The append-only event log, ordered per partition (partition_seq is allocated under a row lock so
+#: that commit order and sequence order agree, even with concurrent recorders on PostgreSQL).
+events = Table(
+    "events",
+    metadata,
+    Column("seq", BigSerial, primary_key=True, autoincrement=True),
+    Column("event_id", String(26), nullable=False, unique=True),
+    Column("partition", Integer, nullable=False),
+    Column("partition_seq", BigInteger, nullable=False),
+    Column("event_type", String(80), nullable=False),
+    Column("object_type", String(80), nullable=False),
+    Column("aggregate_key", String(250), nullable=False),
+    Column("source_system", String(40), nullable=False),
+    Column("source_id", String(250), nullable=False),
+    Column("payload", JSONText, nullable=False),
+    Column("occurred_at", UTCDateTime, nullable=False),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Column("traceparent", String(TRACEPARENT), nullable=False),
+    UniqueConstraint("partition", "partition_seq", name="uq_events_partition_seq"),
+    Index("ix_events_recorded_at", "recorded_at"),
+    Index("ix_events_aggregate", "aggregate_key"),
+)
+
+#: Per partition: the head of the event sequence, the dispatcher's position and who leases it.
+partitions = Table(
+    "partitions",
+    metadata,
+    Column("partition", Integer, primary_key=True, autoincrement=False),
+    Column("head", BigInteger, nullable=False),
+    Column("position", BigInteger, nullable=False),
+    Column("owner", String(120), nullable=True),
+    Column("lease_expires_at", UTCDateTime, nullable=True),
+)
+
+#: Where each source's change detection has got to.
+cursors = Table(
+    "cursors",
+    metadata,
+    Column("system", String(40), nullable=False),
+    Column("object_type", String(80), nullable=False),
+    Column("position", Text, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("system", "object_type", name="pk_cursors"),
+)
+
+#: Durable flow instances: one per (flow, business key); state and step move with their commands.
+flow_instances = Table(
+    "flow_instances",
+    metadata,
+    Column("instance_id", String(330), primary_key=True),
+    Column("flow", String(80), nullable=False),
+    Column("flow_key", String(250), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("step_index", Integer, nullable=False),
+    Column("generation", Integer, nullable=False),
+    Column("pending", Integer, nullable=False),
+    Column("state", JSONText, nullable=False),
+    Column("trigger_event_id", String(26), nullable=False),
+    Column("business_type", String(80), nullable=False),
+    Column("business_key", String(250), nullable=False),
+    Column("traceparent", String(TRACEPARENT), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("completed_at", UTCDateTime, nullable=True),
+    Index("ix_flow_instances_status", "status"),
+    Index("ix_flow_instances_business", "business_key"),
+)
+
+#: The transactional outbox: commands for target systems, delivered at least once with a
+#: deterministic idempotency key so that their effect happens exactly once.
+commands = Table(
+    "commands",
+    metadata,
+    Column("seq", BigSerial, primary_key=True, autoincrement=True),
+    Column("command_id", String(26), nullable=False, unique=True),
+    Column("idempotency_key", String(400), nullable=False, unique=True),
+    Column("instance_id", String(330), nullable=True),
+    Column("step", String(80), nullable=False),
+    Column("kind", String(12), nullable=False),
+    Column("target", String(40), nullable=False),
+    Column("action", String(40), nullable=False),
+    Column("object_type", String(80), nullable=False),
+    Column("ordering_key", String(250), nullable=False),
+    Column("payload", JSONText, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", UTCDateTime, nullable=False),
+    Column("claimed_by", String(120), nullable=True),
+    Column("claimed_until", UTCDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("result", JSONText, nullable=True),
+    Column("traceparent", String(TRACEPARENT), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("completed_at", UTCDateTime, nullable=True),
+    Index("ix_commands_due", "status", "seq"),
+    Index("ix_commands_ordering", "ordering_key", "seq"),
+    Index("ix_commands_instance", "instance_id"),
+)
+
+#: Cross-reference: one global id per business entity, and its id in each system.
+xref = Table(
+    "xref",
+    metadata,
+    Column("system", String(40), nullable=False),
+    Column("object_type", String(80), nullable=False),
+    Column("system_id", String(250), nullable=False),
+    Column("global_id", String(26), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("system", "object_type", "system_id", name="pk_xref"),
+    UniqueConstraint("global_id", "system", name="uq_xref_global_system"),
+)
+
+#: The exception queue: what went wrong, in business words, and what people did about it.
+exceptions = Table(
+    "exceptions",
+    metadata,
+    Column("exception_id", String(26), primary_key=True),
+    Column("category", String(24), nullable=False),
+    Column("team", String(12), nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("business_type", String(80), nullable=False),
+    Column("business_key", String(250), nullable=False),
+    Column("business_label", String(300), nullable=False),
+    Column("object_ids", JSONText, nullable=False),
+    Column("message", Text, nullable=False),
+    Column("detail", Text, nullable=False),
+    Column("payload", JSONText, nullable=True),
+    Column("traceparent", String(TRACEPARENT), nullable=False),
+    Column("instance_id", String(330), nullable=True),
+    Column("command_id", String(26), nullable=True),
+    Column("event_id", String(26), nullable=True),
+    Column("occurrences", Integer, nullable=False),
+    Column("observed_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Column("acted_by", String(120), nullable=True),
+    Column("acted_at", UTCDateTime, nullable=True),
+    Column("resolution", Text, nullable=True),
+    Index("ix_exceptions_open", "status", "business_key"),
+    Index("ix_exceptions_category", "category", "status"),
+)
+
+#: Tamper-evident audit log: each entry's hash covers its content and the previous entry's hash.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("seq", BigSerial, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("actor", String(120), nullable=False),
+    Column("action", String(60), nullable=False),
+    Column("subject", String(330), nullable=False),
+    Column("details", JSONText, nullable=False),
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False),
+)
+
+#: The chain's head, so that deleting the newest audit entries is detected too.
+audit_head = Table(
+    "audit_head",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", String(64), nullable=False),
+)
