@@ -1,0 +1,1 @@
+"""Concord's domain: canonical business objects, money, identifiers, messages. Pure Python, no I/O."""
