@@ -1,0 +1,169 @@
+"""Change Data Capture: every create, update, delete and undelete appends a change event to a durable
+per-org log (a DocStore collection whose integer ids are the replay ids).
+
+Real CDC is delivered over the Pub/Sub API (gRPC) or CometD. The emulator offers a sandbox-only pull
+transport with the real event payload, ``GET /services/data/vNN.0/sandbox-cdc/{Channel}?replayId=N``
+(see ``api.routes_cdc``); each event is rendered as a CometD message::
+
+    {"channel": "/data/AccountChangeEvent",
+     "data": {"schema": "...", "event": {"replayId": 42},
+              "payload": {"ChangeEventHeader": {"entityName": "Account", "changeType": "UPDATE",
+                          "changedFields": ["Name", "LastModifiedDate"], "recordIds": ["001..."],
+                          "changeOrigin": "com/salesforce/api/rest/59.0;client=concord",
+                          "commitUser": "005...",
+                          "commitTimestamp": 1716238172000, "commitNumber": ..., "transactionKey": "...",
+                          "sequenceNumber": 1, "nulledFields": [], "diffFields": []},
+                          "Name": "Acme"}}}
+
+Payload values: CREATE and UNDELETE carry every non-null field, UPDATE the changed fields (nulled ones
+as null), DELETE none. Updates that change nothing emit no event. Events are kept until the data is
+reset (the platform keeps them 72 hours).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from concord.sandbox.core.docstore import DocStore
+from concord.sandbox.salesforce.records.context import CallContext
+from concord.sandbox.salesforce.schema.catalog import Catalog
+from concord.sandbox.salesforce.schema.fields import FieldType, SObjectDef
+from concord.sandbox.salesforce.values import Stored, parse_datetime, to_json
+
+COLLECTION = "cdc_events"
+ALL_CHANGES = "ChangeEvents"
+_SCAN_WINDOW = 5000
+_NOT_IN_EVENTS = frozenset({"Id", "IsDeleted", "SystemModstamp"})
+
+
+def channel_for(entity: str) -> str:
+    """CDC channel of an object: ``/data/AccountChangeEvent``, ``/data/Change_Order__ChangeEvent``."""
+    base = entity[:-1] if entity.endswith("__c") else entity
+    return f"/data/{base}ChangeEvent"
+
+
+def entity_for_channel(name: str) -> str | None:
+    """The object behind a channel name (``AccountChangeEvent`` → ``Account``); None for all changes."""
+    if name == ALL_CHANGES:
+        return None
+    if name.endswith("__ChangeEvent"):
+        return name[: -len("__ChangeEvent")] + "__c"
+    if name.endswith("ChangeEvent"):
+        return name[: -len("ChangeEvent")]
+    return ""
+
+
+def _schema_id(entity: str) -> str:
+    digest = hashlib.sha256(f"concord-sandbox:{entity}:v1".encode()).digest()
+    return base64.urlsafe_b64encode(digest).decode()[:22]
+
+
+@dataclass(frozen=True)
+class PulledEvents:
+    """A page of the log: the events, and the last replay id looked at (resume from it)."""
+
+    events: list[dict[str, Any]]
+    latest_replay_id: int
+
+
+class ChangeLog:
+    """Appends and reads change events."""
+
+    def __init__(self, store: DocStore, catalog: Catalog) -> None:
+        self._store = store
+        self._catalog = catalog
+        store.define(COLLECTION, id_kind="int")
+
+    def append(
+        self,
+        sobject: SObjectDef,
+        change_type: str,
+        record: Mapping[str, Stored],
+        changed: list[str],
+        ctx: CallContext,
+    ) -> int:
+        """Record one change of ``record`` (``changed`` fields for UPDATE); returns the replay id (0 when
+        ``ctx`` records no changes)."""
+        if not ctx.record_changes:
+            return 0
+        header = {
+            "entityName": sobject.name,
+            "recordIds": [record["Id"]],
+            "changeType": change_type,
+            "changeOrigin": ctx.change_origin,
+            "transactionKey": ctx.transaction_key,
+            "sequenceNumber": ctx.next_sequence(),
+            "commitTimestamp": _epoch_ms(record.get("SystemModstamp")),
+            "commitNumber": ctx.commit_number,
+            "commitUser": ctx.user_id,
+            "nulledFields": [],
+            "diffFields": [],
+            "changedFields": [],
+        }
+        payload: dict[str, Any] = {"ChangeEventHeader": header}
+        if change_type in ("CREATE", "UNDELETE"):
+            names = [
+                f.name
+                for f in sobject.fields
+                if record.get(f.name) is not None and f.name not in _NOT_IN_EVENTS
+            ]
+        elif change_type == "UPDATE":
+            names = changed
+            header["changedFields"] = list(changed)
+            header["nulledFields"] = [name for name in changed if record.get(name) is None]
+        else:
+            names = []
+        # Stored forms go into the log (numbers as decimal text); read() renders them.
+        payload.update({name: record.get(name) for name in names})
+        doc = self._store.insert(COLLECTION, {"entity": sobject.name, "payload": payload})
+        return int(doc.id)
+
+    def latest_replay_id(self) -> int:
+        """The newest replay id (0 when the log is empty)."""
+        return self._store.count(COLLECTION)
+
+    def read(self, entity: str | None, after: int, limit: int) -> PulledEvents:
+        """Events with replay id > ``after`` (of ``entity``, or all), at most ``limit`` of them.
+
+        Looks at no more than a window of the log per call, so a channel with few events among many
+        others still answers quickly; ``latest_replay_id`` tells where to resume.
+        """
+        docs = self._store.scan(COLLECTION, limit=_SCAN_WINDOW, offset=max(after, 0))
+        events: list[dict[str, Any]] = []
+        latest = max(after, 0)
+        for doc in docs:
+            if len(events) >= limit:
+                break
+            latest = int(doc.id)
+            if entity is None or doc.data["entity"] == entity:
+                events.append(self._message(int(doc.id), doc.data["entity"], doc.data["payload"]))
+        return PulledEvents(events, latest)
+
+    def _message(self, replay_id: int, entity: str, stored: dict[str, Any]) -> dict[str, Any]:
+        sobject = self._catalog.get(entity)
+        payload: dict[str, Any] = {}
+        for name, value in stored.items():
+            field_def = sobject.field(name) if sobject is not None else None
+            payload[name] = (
+                value if field_def is None else _event_value(field_def.type, to_json(field_def, value))
+            )
+        return {
+            "channel": channel_for(entity),
+            "data": {"schema": _schema_id(entity), "payload": payload, "event": {"replayId": replay_id}},
+        }
+
+
+def _event_value(kind: FieldType, value: Any) -> Any:
+    # CometD renders datetimes with a 'Z' suffix rather than the REST API's '+0000'.
+    if kind is FieldType.DATETIME and isinstance(value, str):
+        return value.replace("+0000", "Z")
+    return value
+
+
+def _epoch_ms(stamp: Stored) -> int:
+    moment = parse_datetime(stamp) if isinstance(stamp, str) else None
+    return 0 if moment is None else int(moment.timestamp() * 1000)

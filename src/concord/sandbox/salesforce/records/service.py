@@ -1,0 +1,319 @@
+"""Record writes with the platform's rules: validation, defaults, derived fields, audit fields, reference
+and uniqueness checks, cascade delete, the Opportunity amount roll-up, and one change event per change.
+
+Every public method runs in a store transaction (a savepoint when nested), so a failed write leaves
+nothing behind; callers group several writes into one all-or-none transaction the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from concord.sandbox.core.clock import Clock
+from concord.sandbox.core.docschema import DuplicateKeyError
+from concord.sandbox.salesforce.cdc import ChangeLog
+from concord.sandbox.salesforce.errors import MissingRecordError, MultipleMatchesError, RecordError
+from concord.sandbox.salesforce.ids import IdGenerator
+from concord.sandbox.salesforce.records.context import CallContext
+from concord.sandbox.salesforce.records.derived import apply_derived, rolled_up_amount
+from concord.sandbox.salesforce.records.repository import Record, RecordRepository
+from concord.sandbox.salesforce.records.validation import missing_required, prepare_fields
+from concord.sandbox.salesforce.schema.catalog import Catalog
+from concord.sandbox.salesforce.schema.fields import FieldDef, FieldType, SObjectDef
+from concord.sandbox.salesforce.values import Stored, format_datetime, to_stored
+
+_AUDIT = frozenset({"LastModifiedDate", "LastModifiedById", "SystemModstamp", "IsDeleted"})
+
+
+class RecordService:
+    """Creates, updates, upserts, deletes and undeletes records of the emulated org."""
+
+    def __init__(
+        self,
+        repo: RecordRepository,
+        catalog: Catalog,
+        clock: Clock,
+        id_generator: IdGenerator,
+        changes: ChangeLog,
+    ) -> None:
+        self.repo = repo
+        self.catalog = catalog
+        self.clock = clock
+        self.ids = id_generator
+        self.changes = changes
+
+    # -- create / update / upsert ---------------------------------------------------------------------
+
+    def create(
+        self, sobject: SObjectDef, body: Any, ctx: CallContext, *, fixed: Mapping[str, Stored] | None = None
+    ) -> str:
+        """Insert a record from a JSON body (plus ``fixed`` stored values); return its id.
+
+        Raises:
+            RecordError: the platform's DML error for an invalid record.
+        """
+        if not sobject.createable:
+            raise RecordError(
+                "INVALID_TYPE_FOR_OPERATION", f"entity type {sobject.name} does not support create"
+            )
+        fixed = fixed or {}
+        ignore = frozenset(name.lower() for name in fixed)
+        supplied = {**self._prepare(sobject, body, creating=True, ignore=ignore), **fixed}
+        with self.repo.transaction():
+            record = self._new_record(sobject, supplied, ctx)
+            self._insert(sobject, record)
+            self.changes.append(sobject, "CREATE", record, [], ctx)
+            self._after_write(sobject, record, ctx)
+        return str(record["Id"])
+
+    def update(
+        self,
+        sobject: SObjectDef,
+        record_id: str,
+        body: Any,
+        ctx: CallContext,
+        *,
+        ignore: frozenset[str] = frozenset(),
+    ) -> str:
+        """Apply a JSON body to an existing record; return its id.
+
+        Raises:
+            MissingRecordError: no live record has ``record_id``.
+            RecordError: the platform's DML error for an invalid change.
+        """
+        if not sobject.updateable:
+            raise RecordError(
+                "INVALID_TYPE_FOR_OPERATION", f"entity type {sobject.name} does not support update"
+            )
+        supplied = self._prepare(sobject, body, creating=False, ignore=ignore)
+        with self.repo.transaction():
+            current = self.live(sobject, record_id)
+            record = {**current, **supplied}
+            apply_derived(sobject.name, record, supplied)
+            nulled = [
+                f.name
+                for f in sobject.fields
+                if f.name in supplied and supplied[f.name] is None and not f.nillable
+            ]
+            if nulled:
+                raise RecordError(
+                    "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(nulled)}]", nulled
+                )
+            self._check_references(sobject, supplied)
+            self._check_unique(sobject, record)
+            changed = [
+                f.name
+                for f in sobject.fields
+                if f.name not in _AUDIT and record.get(f.name) != current.get(f.name)
+            ]
+            self._stamp(record, ctx)
+            self._replace(sobject, record)
+            if changed:
+                audit = ["LastModifiedDate"] + (
+                    ["LastModifiedById"] if current.get("LastModifiedById") != ctx.user_id else []
+                )
+                self.changes.append(sobject, "UPDATE", record, changed + audit, ctx)
+            self._after_write(sobject, record, ctx)
+        return record_id
+
+    def upsert(
+        self, sobject: SObjectDef, ext_field: FieldDef, value: str, body: Any, ctx: CallContext
+    ) -> tuple[str, bool]:
+        """Update the record whose external id ``ext_field`` is ``value``, or create it.
+
+        Returns:
+            The record id and whether it was created.
+
+        Raises:
+            MultipleMatchesError: several records carry ``value``.
+            RecordError: the platform's DML error.
+        """
+        with self.repo.transaction():
+            matches = self.repo.find_by_external_id(sobject, ext_field.name, value)
+            if len(matches) > 1:
+                raise MultipleMatchesError([str(m["Id"]) for m in matches])
+            if matches:
+                return self.update(sobject, str(matches[0]["Id"]), body, ctx), False
+            return self.create(sobject, body, ctx, fixed={ext_field.name: to_stored(ext_field, value)}), True
+
+    # -- delete / undelete ----------------------------------------------------------------------------
+
+    def delete(self, sobject: SObjectDef, record_id: str, ctx: CallContext) -> None:
+        """Move a record (and its master-detail children) to the recycle bin.
+
+        Raises:
+            MissingRecordError: no live record has ``record_id``.
+        """
+        if not sobject.deletable:
+            raise RecordError("INSUFFICIENT_ACCESS_OR_READONLY", "insufficient access rights on object id")
+        with self.repo.transaction():
+            self._delete(sobject, record_id, ctx, cascading=False)
+
+    def _delete(self, sobject: SObjectDef, record_id: str, ctx: CallContext, *, cascading: bool) -> None:
+        record = self.live(sobject, record_id)
+        for child, reference in self.catalog.children_of(sobject.name):
+            if reference.cascade_delete:
+                for kid in self.repo.find_by(child, reference.name, record_id):
+                    self._delete(child, str(kid["Id"]), ctx, cascading=True)
+        self._stamp(record, ctx)
+        record["IsDeleted"] = True
+        self.repo.soft_delete(sobject, record)
+        self.changes.append(sobject, "DELETE", record, [], ctx)
+        if not cascading:
+            # A parent deleted with its children keeps its last values (no roll-up on the way out).
+            self._after_write(sobject, record, ctx)
+
+    def undelete(self, sobject: SObjectDef, record_id: str, ctx: CallContext) -> str:
+        """Restore a record from the recycle bin.
+
+        Raises:
+            MissingRecordError: the record does not exist.
+            RecordError: UNDELETE_FAILED when it is not deleted.
+        """
+        with self.repo.transaction():
+            record = self.repo.get(sobject.name, record_id, include_deleted=True)
+            if record is None:
+                raise MissingRecordError(record_id, deleted=False)
+            if not record.get("IsDeleted"):
+                raise RecordError("UNDELETE_FAILED", "Entity is not in the recycle bin")
+            record["IsDeleted"] = False
+            self._check_unique(sobject, record)
+            self._stamp(record, ctx)
+            self.repo.undelete(sobject, record)
+            self.changes.append(sobject, "UNDELETE", record, [], ctx)
+            self._after_write(sobject, record, ctx)
+        return record_id
+
+    # -- helpers --------------------------------------------------------------------------------------
+
+    def live(self, sobject: SObjectDef, record_id: str) -> Record:
+        """The live record with this id.
+
+        Raises:
+            MissingRecordError: it does not exist or is deleted.
+        """
+        record = self.repo.get(sobject.name, record_id, include_deleted=True)
+        if record is None or record.get("IsDeleted"):
+            raise MissingRecordError(record_id, deleted=record is not None)
+        return record
+
+    def lookup_external(self, sobject: SObjectDef, field_name: str, value: str) -> list[str]:
+        """Ids of the live records whose external id ``field_name`` is ``value``."""
+        return [str(r["Id"]) for r in self.repo.find_by_external_id(sobject, field_name, value)]
+
+    def _prepare(
+        self, sobject: SObjectDef, body: Any, *, creating: bool, ignore: frozenset[str]
+    ) -> dict[str, Stored]:
+        return prepare_fields(
+            sobject, body, creating=creating, catalog=self.catalog, lookup=self.lookup_external, ignore=ignore
+        )
+
+    def _new_record(self, sobject: SObjectDef, supplied: dict[str, Stored], ctx: CallContext) -> Record:
+        record: Record = {f.name: _stored_default(f) for f in sobject.fields if f.default is not None}
+        record.update(supplied)
+        now = format_datetime(self.clock.now())
+        record.update(
+            Id=self.ids.new_id(sobject.key_prefix),
+            IsDeleted=False,
+            CreatedDate=now,
+            CreatedById=ctx.user_id,
+            LastModifiedDate=now,
+            LastModifiedById=ctx.user_id,
+            SystemModstamp=now,
+        )
+        if sobject.field("OwnerId") is not None and not record.get("OwnerId"):
+            record["OwnerId"] = ctx.user_id
+        apply_derived(sobject.name, record, supplied)
+        error = missing_required(sobject, record)
+        if error is not None:
+            raise error
+        self._check_references(sobject, supplied)
+        self._check_unique(sobject, record)
+        return {k: v for k, v in record.items() if v is not None}
+
+    def _stamp(self, record: Record, ctx: CallContext) -> None:
+        now = format_datetime(self.clock.now())
+        record.update(LastModifiedDate=now, SystemModstamp=now, LastModifiedById=ctx.user_id)
+
+    def _check_references(self, sobject: SObjectDef, supplied: Mapping[str, Stored]) -> None:
+        for name, value in supplied.items():
+            field_def = sobject.field(name)
+            if field_def is None or field_def.type is not FieldType.REFERENCE or not isinstance(value, str):
+                continue
+            target = self.catalog.for_id(value)
+            if target is None or target.name != field_def.reference_to:
+                raise RecordError(
+                    "FIELD_INTEGRITY_EXCEPTION",
+                    f"{field_def.label}: id value of incorrect type: {value}",
+                    [name],
+                )
+            parent = self.repo.get(target.name, value, include_deleted=True)
+            if parent is None:
+                raise RecordError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [name])
+            if parent.get("IsDeleted"):
+                raise RecordError("ENTITY_IS_DELETED", "entity is deleted", [name])
+
+    def _check_unique(self, sobject: SObjectDef, record: Mapping[str, Stored]) -> None:
+        for field_def in sobject.fields:
+            value = record.get(field_def.name)
+            if not field_def.unique or not isinstance(value, str):
+                continue
+            if field_def.external_id:
+                others = [
+                    r
+                    for r in self.repo.find_by_external_id(sobject, field_def.name, value)
+                    if r["Id"] != record["Id"]
+                ]
+            else:
+                others = [
+                    r for r in self.repo.find_by(sobject, field_def.name, value) if r["Id"] != record["Id"]
+                ]
+            if others:
+                raise RecordError(
+                    "DUPLICATE_VALUE",
+                    f"duplicate value found: {field_def.name} duplicates value on record with id: "
+                    f"{others[0]['Id']}",
+                    [field_def.name],
+                )
+
+    def _insert(self, sobject: SObjectDef, record: Record) -> None:
+        try:
+            self.repo.insert(sobject, record)
+        except DuplicateKeyError as exc:
+            raise RecordError("DUPLICATE_VALUE", f"duplicate value found: {exc.key}", [exc.key]) from exc
+
+    def _replace(self, sobject: SObjectDef, record: Record) -> None:
+        try:
+            self.repo.replace(sobject, {k: v for k, v in record.items() if v is not None})
+        except DuplicateKeyError as exc:
+            raise RecordError("DUPLICATE_VALUE", f"duplicate value found: {exc.key}", [exc.key]) from exc
+
+    def _after_write(self, sobject: SObjectDef, record: Mapping[str, Stored], ctx: CallContext) -> None:
+        """Roll line item totals up into their opportunity's Amount."""
+        if sobject.name != "OpportunityLineItem" or not isinstance(record.get("OpportunityId"), str):
+            return
+        opportunity_def = self.catalog.get("Opportunity")
+        opportunity_id = str(record["OpportunityId"])
+        opportunity = self.repo.get("Opportunity", opportunity_id)
+        if opportunity_def is None or opportunity is None:
+            return
+        amount = rolled_up_amount(self.repo.find_by(sobject, "OpportunityId", opportunity_id))
+        if opportunity.get("Amount") != amount:
+            self._set_amount(opportunity_def, opportunity_id, amount, ctx)
+
+    def _set_amount(
+        self, opportunity_def: SObjectDef, opportunity_id: str, amount: str, ctx: CallContext
+    ) -> None:
+        current = self.live(opportunity_def, opportunity_id)
+        record = {**current, "Amount": amount}
+        apply_derived(opportunity_def.name, record, {"Amount": amount})
+        changed = [name for name in ("Amount", "ExpectedRevenue") if record.get(name) != current.get(name)]
+        self._stamp(record, ctx)
+        self._replace(opportunity_def, record)
+        self.changes.append(opportunity_def, "UPDATE", record, [*changed, "LastModifiedDate"], ctx)
+
+
+def _stored_default(field_def: FieldDef) -> Stored:
+    default = field_def.default
+    return default if isinstance(default, str | int | bool) else None
