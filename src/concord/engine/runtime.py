@@ -9,6 +9,7 @@ at once when it restarts under the same stable worker id).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -124,7 +125,10 @@ class Worker:
         released = self.deliverer.release_orphans()
         if released:
             log.info("took back commands this worker held before it stopped", count=released)
+        statistics = _Schedule(first_s=1.0, max_s=60.0)
         while stop is None or not stop.is_set():
+            if statistics.due():
+                self.store.refresh_statistics()
             worked = await self.step()
             if on_progress is not None:
                 on_progress(self.progress)
@@ -134,3 +138,20 @@ class Worker:
                 break
             await asyncio.sleep(self.idle_sleep_s)
         return self.progress
+
+
+class _Schedule:
+    """Due now, then after intervals that double up to a ceiling (tables grow fastest early on)."""
+
+    def __init__(self, first_s: float, max_s: float) -> None:
+        self.interval = first_s
+        self.max_s = max_s
+        self.next_at = 0.0
+
+    def due(self) -> bool:
+        now = time.monotonic()
+        if now < self.next_at:
+            return False
+        self.next_at = now + self.interval
+        self.interval = min(self.interval * 2, self.max_s)
+        return True

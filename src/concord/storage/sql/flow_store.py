@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select
 
 from concord.engine.model import FlowInstance, InstanceStatus
+from concord.storage.sql.bulk import update_many
 from concord.storage.sql.event_log import chunks
 from concord.storage.sql.tables import flow_instances
 
@@ -38,17 +39,13 @@ class FlowInstances:
         """Insert the new instances and update the others."""
         new = [_row(i) for i in instances if i.is_new]
         changed = [
-            {"key": i.instance_id, **{c: getattr(i, c) for c in _MUTABLE}} for i in instances if not i.is_new
+            {"instance_id": i.instance_id, **{c: getattr(i, c) for c in _MUTABLE}}
+            for i in instances
+            if not i.is_new
         ]
         if new:
             self.conn.execute(insert(flow_instances), new)
-        if changed:
-            self.conn.execute(
-                update(flow_instances)
-                .where(flow_instances.c.instance_id == bindparam("key"))
-                .values({c: bindparam(c) for c in _MUTABLE}),
-                changed,
-            )
+        update_many(self.conn, flow_instances, "instance_id", changed)
         for instance in instances:
             instance.is_new = False
 

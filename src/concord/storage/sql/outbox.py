@@ -7,13 +7,17 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, and_, bindparam, exists, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Connection, exists, func, insert, literal_column, select, update
 
 from concord.engine.model import ClaimedCommand, CommandStatus, NewCommand
+from concord.storage.sql.bulk import update_many
 from concord.storage.sql.event_log import chunks
 from concord.storage.sql.tables import commands
 
 PENDING, IN_FLIGHT, DONE, FAILED = (s.value for s in CommandStatus)
+# Written inline, not bound: a partial index is only used when the query states its condition literally.
+_PENDING_SQL: ColumnElement[str] = literal_column(f"'{PENDING}'")
+_UNSETTLED_SQL: list[ColumnElement[str]] = [literal_column(f"'{PENDING}'"), literal_column(f"'{IN_FLIGHT}'")]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,39 +50,50 @@ class Outbox:
     ) -> list[ClaimedCommand]:
         """Lease up to ``limit`` due commands, never two of one ordering key, oldest first.
 
-        A command is due when pending and its next attempt time has come, or when in flight under an
-        expired lease (its worker died). A command waits while an earlier command with the same
-        ordering key is unsettled: that is what keeps order per aggregate.
+        A command waits while an earlier command with the same ordering key is unsettled: that is what
+        keeps order per aggregate. Commands whose lease expired (their worker died) are due again.
         """
-        earlier = commands.alias("earlier")
-        blocked = exists().where(
-            earlier.c.ordering_key == commands.c.ordering_key,
-            earlier.c.seq < commands.c.seq,
-            earlier.c.status.in_((PENDING, IN_FLIGHT)),
+        self._expire_leases(now)
+        query = (
+            select(commands)
+            .where(
+                commands.c.status == _PENDING_SQL, commands.c.next_attempt_at <= now, self._head_of_its_key()
+            )
+            .order_by(commands.c.seq)
+            .limit(limit)
         )
-        due = or_(
-            and_(commands.c.status == PENDING, commands.c.next_attempt_at <= now),
-            and_(commands.c.status == IN_FLIGHT, commands.c.claimed_until < now),
-        )
-        query = select(commands).where(due, ~blocked).order_by(commands.c.seq).limit(limit)
         if skip_targets:
             query = query.where(commands.c.target.not_in(list(skip_targets)))
         rows = list(self.conn.execute(query.with_for_update(skip_locked=True, of=commands)))
         if not rows:
             return []
-        ids = [r.command_id for r in rows]
-        for chunk in chunks(ids):
-            self.conn.execute(
-                update(commands)
-                .where(commands.c.command_id.in_(chunk))
-                .values(
-                    status=IN_FLIGHT,
-                    claimed_by=worker,
-                    claimed_until=now + timedelta(seconds=lease_s),
-                    attempts=commands.c.attempts + 1,
-                )
-            )
+        update_many(
+            self.conn,
+            commands,
+            "command_id",
+            [{"command_id": r.command_id, "attempts": r.attempts + 1} for r in rows],
+            {"status": IN_FLIGHT, "claimed_by": worker, "claimed_until": now + timedelta(seconds=lease_s)},
+        )
         return [_claimed(r._mapping) for r in rows]
+
+    def _head_of_its_key(self) -> ColumnElement[bool]:
+        """True for the earliest unsettled command of each ordering key (a probe of a partial index).
+
+        The plan is only good with current statistics: see ``SqlStore.refresh_statistics``.
+        """
+        earlier = commands.alias("earlier")
+        return ~exists().where(
+            earlier.c.ordering_key == commands.c.ordering_key,
+            earlier.c.seq < commands.c.seq,
+            earlier.c.status.in_(_UNSETTLED_SQL),
+        )
+
+    def _expire_leases(self, now: datetime) -> None:
+        self.conn.execute(
+            update(commands)
+            .where(commands.c.status == literal_column(f"'{IN_FLIGHT}'"), commands.c.claimed_until < now)
+            .values(status=PENDING, claimed_by=None, claimed_until=None)
+        )
 
     def still_mine(self, worker: str, command_ids: Sequence[str]) -> set[str]:
         """Which of the commands ``worker`` still holds (a lease can expire and pass to another)."""
@@ -98,51 +113,33 @@ class Outbox:
 
     def settle_done(self, done: Sequence[tuple[str, Any]], now: datetime) -> None:
         """Mark commands done with their results."""
-        if done:
-            self.conn.execute(
-                update(commands)
-                .where(commands.c.command_id == bindparam("cid"))
-                .values(
-                    status=DONE,
-                    result=bindparam("res"),
-                    completed_at=now,
-                    claimed_by=None,
-                    claimed_until=None,
-                ),
-                [{"cid": cid, "res": result} for cid, result in done],
-            )
+        update_many(
+            self.conn,
+            commands,
+            "command_id",
+            [{"command_id": cid, "result": result} for cid, result in done],
+            {"status": DONE, "completed_at": now, "claimed_by": None, "claimed_until": None},
+        )
 
     def settle_retry(self, retries: Sequence[Retry]) -> None:
         """Put commands back for a later attempt."""
-        if retries:
-            self.conn.execute(
-                update(commands)
-                .where(commands.c.command_id == bindparam("cid"))
-                .values(
-                    status=PENDING,
-                    next_attempt_at=bindparam("at"),
-                    last_error=bindparam("err"),
-                    claimed_by=None,
-                    claimed_until=None,
-                ),
-                [{"cid": r.command_id, "at": r.at, "err": r.error} for r in retries],
-            )
+        update_many(
+            self.conn,
+            commands,
+            "command_id",
+            [{"command_id": r.command_id, "next_attempt_at": r.at, "last_error": r.error} for r in retries],
+            {"status": PENDING, "claimed_by": None, "claimed_until": None},
+        )
 
     def settle_failed(self, failed: Sequence[tuple[str, str]], now: datetime) -> None:
         """Mark commands failed for good (until a person retries them)."""
-        if failed:
-            self.conn.execute(
-                update(commands)
-                .where(commands.c.command_id == bindparam("cid"))
-                .values(
-                    status=FAILED,
-                    last_error=bindparam("err"),
-                    completed_at=now,
-                    claimed_by=None,
-                    claimed_until=None,
-                ),
-                [{"cid": cid, "err": error} for cid, error in failed],
-            )
+        update_many(
+            self.conn,
+            commands,
+            "command_id",
+            [{"command_id": cid, "last_error": error} for cid, error in failed],
+            {"status": FAILED, "completed_at": now, "claimed_by": None, "claimed_until": None},
+        )
 
     def requeue(self, command_id: str, now: datetime) -> None:
         """Make a failed command due again with fresh attempts (a person fixed the cause)."""

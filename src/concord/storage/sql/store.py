@@ -59,6 +59,18 @@ class SqlStore:
         with self.engine.begin() as conn:
             yield Transaction(conn)
 
+    def refresh_statistics(self) -> None:
+        """Let the query planner see how big the busy tables have grown.
+
+        The claim and the batch updates rely on index plans that PostgreSQL only chooses with current
+        statistics; autovacuum lags behind a table that grows by thousands of rows a second.
+        """
+        with self.engine.begin() as conn:
+            if self.backend == "postgresql":
+                conn.exec_driver_sql("ANALYZE commands, flow_instances, events, inbox, exceptions")
+            else:
+                conn.exec_driver_sql("PRAGMA optimize")
+
     def close(self) -> None:
         """Release the connection pool."""
         self.engine.dispose()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -13,11 +15,18 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from concord.storage.sql.types import BigSerial, JSONText, UTCDateTime
 
 metadata = MetaData()
+
+
+def _where(condition: str) -> dict[str, Any]:
+    """A partial-index condition, for both backends."""
+    return {"sqlite_where": text(condition), "postgresql_where": text(condition)}
+
 
 TRACEPARENT = 55
 
@@ -125,9 +134,11 @@ commands = Table(
     Column("traceparent", String(TRACEPARENT), nullable=False),
     Column("created_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime, nullable=True),
-    Index("ix_commands_due", "status", "seq"),
-    Index("ix_commands_ordering", "ordering_key", "seq"),
     Index("ix_commands_instance", "instance_id"),
+    # Partial indexes keep the claim cheap however many settled commands accumulate.
+    Index("ix_commands_pending", "seq", **_where("status = 'pending'")),
+    Index("ix_commands_unsettled", "ordering_key", "seq", **_where("status IN ('pending', 'in_flight')")),
+    Index("ix_commands_in_flight", "claimed_until", **_where("status = 'in_flight'")),
 )
 
 #: Cross-reference: one global id per business entity, and its id in each system.

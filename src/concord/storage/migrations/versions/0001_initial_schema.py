@@ -69,9 +69,28 @@ def upgrade() -> None:
         sa.UniqueConstraint("idempotency_key"),
     )
     with op.batch_alter_table("commands", schema=None) as batch_op:
-        batch_op.create_index("ix_commands_due", ["status", "seq"], unique=False)
         batch_op.create_index("ix_commands_instance", ["instance_id"], unique=False)
-        batch_op.create_index("ix_commands_ordering", ["ordering_key", "seq"], unique=False)
+        batch_op.create_index(
+            "ix_commands_pending",
+            ["seq"],
+            unique=False,
+            sqlite_where=sa.text("status = 'pending'"),
+            postgresql_where=sa.text("status = 'pending'"),
+        )
+        batch_op.create_index(
+            "ix_commands_unsettled",
+            ["ordering_key", "seq"],
+            unique=False,
+            sqlite_where=sa.text("status IN ('pending', 'in_flight')"),
+            postgresql_where=sa.text("status IN ('pending', 'in_flight')"),
+        )
+        batch_op.create_index(
+            "ix_commands_in_flight",
+            ["claimed_until"],
+            unique=False,
+            sqlite_where=sa.text("status = 'in_flight'"),
+            postgresql_where=sa.text("status = 'in_flight'"),
+        )
 
     op.create_table(
         "cursors",
@@ -210,9 +229,10 @@ def downgrade() -> None:
     op.drop_table("events")
     op.drop_table("cursors")
     with op.batch_alter_table("commands", schema=None) as batch_op:
-        batch_op.drop_index("ix_commands_ordering")
+        batch_op.drop_index("ix_commands_in_flight")
+        batch_op.drop_index("ix_commands_unsettled")
+        batch_op.drop_index("ix_commands_pending")
         batch_op.drop_index("ix_commands_instance")
-        batch_op.drop_index("ix_commands_due")
 
     op.drop_table("commands")
     op.drop_table("audit_log")
