@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import typer
@@ -20,12 +21,17 @@ def list_exceptions(
     category: str = typer.Option(None, help="validation, mapping, authority, target_rejected, ..."),
     team: str = typer.Option(None, help="finance, delivery or it."),
     limit: int = typer.Option(50, min=1, max=10_000),
+    as_json: bool = typer.Option(False, "--json", help="One JSON object per line, for scripts."),
     config: Path = ConfigOption,
     database: str = DatabaseOption,
 ) -> None:
     """The newest exceptions first."""
     with engine(config, database, with_plugins=False) as concord, concord.store.transaction() as tx:
         rows = tx.exceptions.list(status, category, team, limit)
+    if as_json:
+        for row in rows:
+            typer.echo(json.dumps(row, default=str))
+        return
     table = Table("id", "status", "category", "team", "message", show_lines=False)
     for row in rows:
         table.add_row(row["exception_id"], row["status"], row["category"], row["team"], row["message"])

@@ -78,7 +78,14 @@ def _claims(**overrides: Any) -> dict[str, Any]:
             _claims(iat=int(time.time()) - 900, exp=int(time.time()) - 60),
             "invalid_grant",
         ),
-        ("lives over an hour", "ES256", CERT_ID, _claims(exp=int(time.time()) + 3700), "invalid_grant"),
+        # iat and exp are both fixed here, at collection time: only their distance matters.
+        (
+            "lives over an hour",
+            "ES256",
+            CERT_ID,
+            _claims(iat=int(time.time()), exp=int(time.time()) + 3700),
+            "invalid_grant",
+        ),
         ("wrong audience", "ES256", CERT_ID, _claims(aud="https://evil.example/token"), "invalid_grant"),
         ("unknown scope", "ES256", CERT_ID, _claims(scope="everything"), "invalid_scope"),
         ("no iat", "ES256", CERT_ID, _claims(iat=None), "invalid_request"),
