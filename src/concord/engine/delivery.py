@@ -22,11 +22,10 @@ import structlog
 from concord.domain.messages import CommandEnvelope
 from concord.engine.dispatcher import persist
 from concord.engine.errors import Classification
-from concord.engine.model import ClaimedCommand
+from concord.engine.model import ClaimedCommand, Retry
 from concord.engine.ports import Clock, Connector, Failed, Outcome, Succeeded
 from concord.engine.resilience import Breakers, RetryPolicy
 from concord.engine.runner import Decision, FlowRunner
-from concord.storage.sql.outbox import Retry
 
 if TYPE_CHECKING:
     from concord.storage.sql.store import SqlStore

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -140,3 +141,34 @@ class ExceptionDraft:
     instance_id: str | None = None
     command_id: str | None = None
     event_id: str | None = None
+
+
+def partition_of(aggregate_key: str, count: int) -> int:
+    """The partition an aggregate's events live in (stable across processes and restarts)."""
+    return zlib.crc32(aggregate_key.encode()) % count
+
+
+@dataclass(frozen=True, slots=True)
+class NewEvent:
+    """An event about to be appended (its sequence numbers are allocated on append)."""
+
+    event_id: str
+    event_type: str
+    object_type: str
+    aggregate_key: str
+    source_system: str
+    source_id: str
+    payload: JSON
+    occurred_at: datetime
+    recorded_at: datetime
+    traceparent: str
+    partition: int
+
+
+@dataclass(frozen=True, slots=True)
+class Retry:
+    """A transient failure: try again at ``at``."""
+
+    command_id: str
+    at: datetime
+    error: str

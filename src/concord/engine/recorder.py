@@ -20,9 +20,8 @@ from concord.domain.messages import JSON, Change
 from concord.domain.ownership import owning_team
 from concord.domain.tracing import TraceContext
 from concord.engine.errors import InvalidChange
-from concord.engine.model import Category, ExceptionDraft
+from concord.engine.model import Category, ExceptionDraft, NewEvent, partition_of
 from concord.engine.ports import Clock
-from concord.storage.sql.event_log import NewEvent, partition_of
 
 if TYPE_CHECKING:
     from concord.storage.sql.store import SqlStore, Transaction

@@ -1,20 +1,44 @@
-"""Updating many rows by key in one round trip.
+"""Writing many rows in one round trip, on the engine's hot path.
 
-SQLite's executemany runs in C and is fast. On PostgreSQL, psycopg's executemany sends one statement per
-row, and a SQLAlchemy ``VALUES`` construct must be recompiled for every batch size; instead the batch goes
-as one array per column through ``unnest``, in a statement whose text never changes (so it is prepared
-once). Values pass through each column type's own bind processing, exactly as Core would apply it.
+Core's per-row parameter processing costs more than SQLite's own executemany, so batches are written as
+driver-level statements with values converted once per column by the same rules as the column types in
+``types.py`` (UTC timestamps, JSON text). On PostgreSQL a batch goes as one array per column through
+``unnest``, in a statement whose text never changes: one round trip, prepared once, where psycopg's
+executemany would send a statement per row.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table, bindparam, update
+import orjson
+from sqlalchemy import Connection, Table
+
+from concord.storage.sql.types import JSONText, UTCDateTime
 
 CHUNK = 5000
+Convert = Callable[[Any], Any]
+
+
+def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) -> None:
+    """Insert rows (all with the same keys)."""
+    if not rows:
+        return
+    names = tuple(rows[0])
+    dialect = conn.dialect.name
+    converters = [_converter(table, n, dialect) for n in names]
+    if dialect == "postgresql":
+        sql = _pg_insert_sql(table, names)
+        for chunk in _chunks(rows):
+            conn.exec_driver_sql(sql, _arrays(chunk, names, converters))
+        return
+    sql = _sqlite_insert_sql(table, names)
+    conn.exec_driver_sql(
+        sql, [tuple(c(row[n]) for n, c in zip(names, converters, strict=True)) for row in rows]
+    )
 
 
 def update_many(
@@ -28,43 +52,99 @@ def update_many(
     if not rows:
         return
     constants = constants or {}
+    dialect = conn.dialect.name
     columns = tuple(c for c in rows[0] if c != key)
-    if conn.dialect.name != "postgresql":
-        statement = (
-            update(table)
-            .where(table.c[key] == bindparam(f"k_{key}"))
-            .values({**{c: bindparam(f"k_{c}") for c in columns}, **constants})
-        )
-        conn.execute(statement, [{f"k_{c}": v for c, v in row.items()} for row in rows])
+    fixed = tuple(_converter(table, n, dialect)(v) for n, v in constants.items())
+    if dialect == "postgresql":
+        sql = _pg_update_sql(table, key, columns, tuple(constants))
+        names = (key, *columns)
+        converters = [_converter(table, n, dialect) for n in names]
+        fixed_params = {f"k_{n}": v for n, v in zip(constants, fixed, strict=True)}
+        for chunk in _chunks(rows):
+            conn.exec_driver_sql(sql, {**_arrays(chunk, names, converters), **fixed_params})
         return
-    dialect = conn.dialect
-    sql = _unnest_sql(table, key, columns, tuple(constants), dialect)
-    fixed = {f"k_{name}": _processor(table, name, dialect)(value) for name, value in constants.items()}
-    for start in range(0, len(rows), CHUNK):
-        chunk = rows[start : start + CHUNK]
-        arrays = {
-            f"a_{name}": [convert(row[name]) for row in chunk]
-            for name, convert in ((n, _processor(table, n, dialect)) for n in (key, *columns))
-        }
-        conn.exec_driver_sql(sql, {**arrays, **fixed})
-
-
-@lru_cache(maxsize=64)
-def _unnest_sql(
-    table: Table, key: str, columns: tuple[str, ...], constants: tuple[str, ...], dialect: Dialect
-) -> str:
-    names = (key, *columns)
-    arrays = ", ".join(f"%(a_{n})s::{table.c[n].type.compile(dialect=dialect)}[]" for n in names)
-    sets = [f"{c} = s.{c}" for c in columns] + [f"{c} = %(k_{c})s" for c in constants]
-    return (
-        f"UPDATE {table.name} AS t SET {', '.join(sets)} "
-        f"FROM unnest({arrays}) AS s({', '.join(names)}) WHERE t.{key} = s.{key}"
+    sql = _sqlite_update_sql(table, key, columns, tuple(constants))
+    converters = [_converter(table, n, dialect) for n in columns]
+    convert_key = _converter(table, key, dialect)
+    conn.exec_driver_sql(
+        sql,
+        [
+            (*(c(row[n]) for n, c in zip(columns, converters, strict=True)), *fixed, convert_key(row[key]))
+            for row in rows
+        ],
     )
 
 
-def _processor(table: Table, name: str, dialect: Dialect) -> Callable[[Any], Any]:
-    process = table.c[name].type.bind_processor(dialect)
-    return process if process is not None else _identity
+def _chunks(rows: Sequence[dict[str, Any]]) -> list[Sequence[dict[str, Any]]]:
+    return [rows[start : start + CHUNK] for start in range(0, len(rows), CHUNK)]
+
+
+def _arrays(
+    rows: Sequence[dict[str, Any]], names: tuple[str, ...], converters: list[Convert]
+) -> dict[str, Any]:
+    return {f"a_{n}": [c(row[n]) for row in rows] for n, c in zip(names, converters, strict=True)}
+
+
+@lru_cache(maxsize=128)
+def _sqlite_insert_sql(table: Table, names: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' for _ in names)})"
+
+
+@lru_cache(maxsize=128)
+def _sqlite_update_sql(table: Table, key: str, columns: tuple[str, ...], constants: tuple[str, ...]) -> str:
+    sets = ", ".join(f"{c} = ?" for c in (*columns, *constants))
+    return f"UPDATE {table.name} SET {sets} WHERE {key} = ?"
+
+
+@lru_cache(maxsize=128)
+def _pg_insert_sql(table: Table, names: tuple[str, ...]) -> str:
+    return f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({_pg_arrays(table, names)})"
+
+
+@lru_cache(maxsize=128)
+def _pg_update_sql(table: Table, key: str, columns: tuple[str, ...], constants: tuple[str, ...]) -> str:
+    names = (key, *columns)
+    sets = [f"{c} = s.{c}" for c in columns] + [f"{c} = %(k_{c})s" for c in constants]
+    return (
+        f"UPDATE {table.name} AS t SET {', '.join(sets)} "
+        f"FROM unnest({_pg_arrays(table, names)}) AS s({', '.join(names)}) WHERE t.{key} = s.{key}"
+    )
+
+
+def _pg_arrays(table: Table, names: tuple[str, ...]) -> str:
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.dialect()  # type: ignore[no-untyped-call]
+    return ", ".join(f"%(a_{n})s::{table.c[n].type.compile(dialect=dialect)}[]" for n in names)
+
+
+@lru_cache(maxsize=512)
+def _converter(table: Table, name: str, dialect: str) -> Convert:
+    column_type = table.c[name].type
+    if isinstance(column_type, JSONText):
+        return _json
+    if isinstance(column_type, UTCDateTime):
+        return _sqlite_time if dialect == "sqlite" else _aware_time
+    return _identity
+
+
+def _json(value: Any) -> str | None:
+    return None if value is None else orjson.dumps(value, default=str).decode()
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    # The same text SQLAlchemy's SQLite DATETIME writes, so reads and comparisons agree.
+    if value is None:
+        return None
+    return _aware_time(value).replace(tzinfo=None).isoformat(" ", "microseconds")  # type: ignore[union-attr]
+
+
+def _aware_time(value: datetime | None) -> datetime | None:
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to the store; use an aware UTC datetime")
+    return value if value.tzinfo is UTC else value.astimezone(UTC)
 
 
 def _identity(value: Any) -> Any:

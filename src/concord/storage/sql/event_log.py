@@ -2,37 +2,15 @@
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Connection, and_, func, insert, or_, select, update
 
-from concord.domain.messages import JSON, Event
+from concord.domain.messages import Event
+from concord.engine.model import NewEvent
+from concord.storage.sql.bulk import insert_many
 from concord.storage.sql.tables import cursors, events, inbox, partitions
-
-
-def partition_of(aggregate_key: str, count: int) -> int:
-    """The partition an aggregate's events live in (stable across processes and restarts)."""
-    return zlib.crc32(aggregate_key.encode()) % count
-
-
-@dataclass(frozen=True, slots=True)
-class NewEvent:
-    """An event about to be appended (its sequence numbers are allocated on append)."""
-
-    event_id: str
-    event_type: str
-    object_type: str
-    aggregate_key: str
-    source_system: str
-    source_id: str
-    payload: JSON
-    occurred_at: datetime
-    recorded_at: datetime
-    traceparent: str
-    partition: int
 
 
 class Inbox:
@@ -50,11 +28,11 @@ class Inbox:
 
     def add_many(self, rows: Sequence[tuple[str, str | None, str, datetime]]) -> None:
         """Remember (dedupe_key, event_id, outcome, received_at) rows."""
-        if rows:
-            self.conn.execute(
-                insert(inbox),
-                [{"dedupe_key": k, "event_id": e, "outcome": o, "received_at": t} for k, e, o, t in rows],
-            )
+        insert_many(
+            self.conn,
+            inbox,
+            [{"dedupe_key": k, "event_id": e, "outcome": o, "received_at": t} for k, e, o, t in rows],
+        )
 
     def mark_recorded(self, dedupe_key: str, event_id: str) -> None:
         """A once-rejected change was recorded after all."""
@@ -93,8 +71,7 @@ class EventLog:
                 partition_seq = head - len(batch) + offset + 1
                 rows.append({**_columns(new), "partition_seq": partition_seq})
                 appended.append(_event(new, partition_seq))
-        if rows:
-            self.conn.execute(insert(events), rows)
+        insert_many(self.conn, events, rows)
         return appended
 
     def after(self, partition: int, position: int, limit: int) -> list[Event]:

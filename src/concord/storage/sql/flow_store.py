@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select
+from sqlalchemy import Connection, func, select
 
 from concord.engine.model import FlowInstance, InstanceStatus
-from concord.storage.sql.bulk import update_many
+from concord.storage.sql.bulk import insert_many, update_many
 from concord.storage.sql.event_log import chunks
 from concord.storage.sql.tables import flow_instances
 
@@ -43,8 +43,7 @@ class FlowInstances:
             for i in instances
             if not i.is_new
         ]
-        if new:
-            self.conn.execute(insert(flow_instances), new)
+        insert_many(self.conn, flow_instances, new)
         update_many(self.conn, flow_instances, "instance_id", changed)
         for instance in instances:
             instance.is_new = False

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, exists, func, insert, literal_column, select, update
+from sqlalchemy import ColumnElement, Connection, exists, func, literal_column, select, update
 
-from concord.engine.model import ClaimedCommand, CommandStatus, NewCommand
-from concord.storage.sql.bulk import update_many
+from concord.engine.model import ClaimedCommand, CommandStatus, NewCommand, Retry
+from concord.storage.sql.bulk import insert_many, update_many
 from concord.storage.sql.event_log import chunks
 from concord.storage.sql.tables import commands
 
@@ -18,15 +17,6 @@ PENDING, IN_FLIGHT, DONE, FAILED = (s.value for s in CommandStatus)
 # Written inline, not bound: a partial index is only used when the query states its condition literally.
 _PENDING_SQL: ColumnElement[str] = literal_column(f"'{PENDING}'")
 _UNSETTLED_SQL: list[ColumnElement[str]] = [literal_column(f"'{PENDING}'"), literal_column(f"'{IN_FLIGHT}'")]
-
-
-@dataclass(frozen=True, slots=True)
-class Retry:
-    """A transient failure: try again at ``at``."""
-
-    command_id: str
-    at: datetime
-    error: str
 
 
 class Outbox:
@@ -37,8 +27,7 @@ class Outbox:
 
     def add_many(self, new: Sequence[NewCommand]) -> None:
         """Write commands, due now."""
-        if new:
-            self.conn.execute(insert(commands), [_row(c) for c in new])
+        insert_many(self.conn, commands, [_row(c) for c in new])
 
     def claim(
         self,
