@@ -64,7 +64,13 @@ def bootstrap(
     runner = FlowRunner(registry)
     recorder = Recorder(store, schemas or ChangeSchemas(), settings.partitions, clock)
     dispatcher = Dispatcher(
-        store, registry, runner, settings.worker_id, clock, batch_size=settings.dispatch_batch
+        store,
+        registry,
+        runner,
+        settings.worker_id,
+        clock,
+        batch_size=settings.dispatch_batch,
+        max_partitions=settings.partitions_per_worker,
     )
     breakers = Breakers(settings.breaker.failure_threshold, settings.breaker.cooldown_s)
     deliverer = Deliverer(

@@ -40,7 +40,7 @@ class BreakerSettings(BaseModel):
 class DeliverySettingsModel(BaseModel):
     """Delivery workers."""
 
-    batch_size: int = Field(200, ge=1, le=10_000)
+    batch_size: int = Field(500, ge=1, le=10_000)
     lease_s: float = Field(60.0, gt=0)
     call_timeout_s: float = Field(30.0, gt=0)
     connector_batch: int = Field(100, ge=1)
@@ -54,7 +54,9 @@ class Settings(BaseSettings):
     database_url: str = "sqlite:///./concord.db"
     worker_id: str = "embedded"
     partitions: int = Field(8, ge=1, le=1024)
-    dispatch_batch: int = Field(500, ge=1)
+    dispatch_batch: int = Field(1000, ge=1)
+    #: How many partitions one worker may lease (None: all it finds free). Set it to share dispatch.
+    partitions_per_worker: int | None = Field(None, ge=1)
     log_level: str = "INFO"
     flows: list[str] = Field(default_factory=list)
     connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
@@ -120,7 +122,7 @@ failure_threshold = 5
 cooldown_s = 5.0
 
 [concord.delivery]
-batch_size = 200
+batch_size = 500
 lease_s = 60.0
 call_timeout_s = 30.0
 """

@@ -167,7 +167,24 @@ class Deliverer:
                 elif outcome.classification.transient and command.attempts < self.policy.max_attempts:
                     delay = self.policy.delay(command.attempts, outcome.classification.retry_after, self.rng)
                     retries.append(Retry(command.command_id, now + timedelta(seconds=delay), _error(outcome)))
+                    log.debug(
+                        "command will be retried",
+                        command_id=command.command_id,
+                        target=command.target,
+                        attempt=command.attempts,
+                        delay_s=round(delay, 3),
+                        reason=outcome.classification.reason,
+                        traceparent=command.traceparent,
+                    )
                 else:
+                    log.info(
+                        "command failed for good",
+                        command_id=command.command_id,
+                        target=command.target,
+                        attempts=command.attempts,
+                        reason=outcome.classification.reason,
+                        traceparent=command.traceparent,
+                    )
                     verdict = _final_verdict(outcome.classification, command.attempts)
                     failed.append((command.command_id, _error(outcome)))
                     if instance is not None:

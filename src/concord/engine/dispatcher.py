@@ -38,6 +38,7 @@ class Dispatcher:
         *,
         batch_size: int = 500,
         lease_s: float = 30.0,
+        max_partitions: int | None = None,
     ) -> None:
         self.store = store
         self.flows = flows
@@ -46,12 +47,13 @@ class Dispatcher:
         self.clock = clock
         self.batch_size = batch_size
         self.lease_s = lease_s
+        self.max_partitions = max_partitions
 
     def dispatch_once(self) -> int:
         """Decide the next batch of events; returns how many were handled."""
         now = self.clock.now()
         with self.store.transaction() as tx:
-            positions = tx.partitions.lease(self.worker_id, now, self.lease_s)
+            positions = tx.partitions.lease(self.worker_id, now, self.lease_s, self.max_partitions)
             budget = self.batch_size
             handled = 0
             for partition, position in sorted(positions.items()):

@@ -9,6 +9,7 @@
     │   ├── Rejected              the target refused the command (validation, closed period, ...)
     │   └── CannotEncode          the command cannot be expressed in the target's API
     ├── InvalidChange             a detected change failed validation; becomes an exception record
+    ├── ConcurrentWrite           two workers wrote the same row at once (the store says so; retry)
     └── NotFound / Conflict       operator actions on things that do not exist or cannot change
 
 The engine decides to retry or to park only from the error's class (the connector's ``classify`` maps
@@ -56,6 +57,10 @@ class CannotEncode(PermanentError):
 
 class InvalidChange(ConcordError):
     """A detected change is not a valid canonical record."""
+
+
+class ConcurrentWrite(ConcordError):
+    """Another worker wrote the same row in the same moment; reading again and retrying resolves it."""
 
 
 class NotFound(ConcordError):

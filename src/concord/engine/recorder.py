@@ -19,7 +19,7 @@ from concord.domain.ids import new_id
 from concord.domain.messages import JSON, Change
 from concord.domain.ownership import owning_team
 from concord.domain.tracing import TraceContext
-from concord.engine.errors import InvalidChange
+from concord.engine.errors import ConcurrentWrite, InvalidChange
 from concord.engine.model import Category, ExceptionDraft, NewEvent, partition_of
 from concord.engine.ports import Clock
 
@@ -92,7 +92,6 @@ class Recorder:
         advance: bool = True,
     ) -> RecordSummary:
         """Record a page of changes and move the source's cursor, atomically."""
-        now = self.clock.now()
         accepted: dict[str, tuple[Change, JSON]] = {}
         rejected: dict[str, tuple[Change, str]] = {}
         for change in changes:
@@ -103,6 +102,25 @@ class Recorder:
                 accepted[key] = (change, self.schemas.validate(change))
             except InvalidChange as error:
                 rejected[key] = (change, str(error))
+        for attempt in range(1, 4):
+            try:
+                return self._write(system, object_type, accepted, rejected, cursor, advance)
+            except ConcurrentWrite:
+                # Another worker recorded some of these changes at the same moment: read again.
+                if attempt == 3:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _write(
+        self,
+        system: str,
+        object_type: str,
+        accepted: dict[str, tuple[Change, JSON]],
+        rejected: dict[str, tuple[Change, str]],
+        cursor: str | None,
+        advance: bool,
+    ) -> RecordSummary:
+        now = self.clock.now()
         with self.store.transaction() as tx:
             seen = tx.inbox.existing([*accepted, *rejected])
             fresh = [

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import Connection, and_, func, insert, or_, select, update
+from sqlalchemy import Connection, and_, case, func, insert, or_, select, update
 
 from concord.domain.messages import Event
 from concord.engine.model import NewEvent
@@ -126,9 +126,10 @@ class Partitions:
             partitions.c.owner == worker,
             partitions.c.lease_expires_at < now,
         )
-        candidates = list(self.conn.scalars(select(partitions.c.partition).where(free).order_by("partition")))
-        if limit is not None:
-            candidates = candidates[:limit]
+        # Own partitions first, so a worker at its limit keeps renewing what it already holds.
+        mine_first = case((partitions.c.owner == worker, 0), else_=1)
+        query = select(partitions.c.partition).where(free).order_by(mine_first, partitions.c.partition)
+        candidates = list(self.conn.scalars(query.limit(limit) if limit is not None else query))
         if not candidates:
             return {}
         self.conn.execute(

@@ -6,7 +6,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Connection, Engine
+from sqlalchemy.exc import IntegrityError
 
+from concord.engine.errors import ConcurrentWrite
 from concord.storage.sql.audit import AuditLog
 from concord.storage.sql.database import migrate, open_engine
 from concord.storage.sql.event_log import Cursors, EventLog, Inbox, Partitions
@@ -56,8 +58,11 @@ class SqlStore:
     @contextmanager
     def transaction(self) -> Iterator[Transaction]:
         """A unit of work: commits when the block ends, rolls back if it raises."""
-        with self.engine.begin() as conn:
-            yield Transaction(conn)
+        try:
+            with self.engine.begin() as conn:
+                yield Transaction(conn)
+        except IntegrityError as error:
+            raise ConcurrentWrite(f"a concurrent transaction wrote the same row: {error.orig}") from error
 
     def refresh_statistics(self) -> None:
         """Let the query planner see how big the busy tables have grown.
