@@ -35,10 +35,7 @@ def insert_many(conn: Connection, table: Table, rows: Sequence[dict[str, Any]]) 
         for chunk in _chunks(rows):
             conn.exec_driver_sql(sql, _arrays(chunk, names, converters))
         return
-    sql = _sqlite_insert_sql(table, names)
-    conn.exec_driver_sql(
-        sql, [tuple(c(row[n]) for n, c in zip(names, converters, strict=True)) for row in rows]
-    )
+    conn.exec_driver_sql(_sqlite_insert_sql(table, names), _tuples(rows, names, converters))
 
 
 def update_many(
@@ -63,16 +60,23 @@ def update_many(
         for chunk in _chunks(rows):
             conn.exec_driver_sql(sql, {**_arrays(chunk, names, converters), **fixed_params})
         return
-    sql = _sqlite_update_sql(table, key, columns, tuple(constants))
-    converters = [_converter(table, n, dialect) for n in columns]
-    convert_key = _converter(table, key, dialect)
-    conn.exec_driver_sql(
-        sql,
-        [
-            (*(c(row[n]) for n, c in zip(columns, converters, strict=True)), *fixed, convert_key(row[key]))
-            for row in rows
-        ],
-    )
+    names = (*columns, key)
+    params = _tuples(rows, names, [_converter(table, n, dialect) for n in names])
+    if fixed:
+        params = [(*values[:-1], *fixed, values[-1]) for values in params]
+    conn.exec_driver_sql(_sqlite_update_sql(table, key, columns, tuple(constants)), params)
+
+
+def _tuples(rows: Sequence[dict[str, Any]], names: tuple[str, ...], converters: list[Convert]) -> list[Any]:
+    """Row values in column order, converted only where the column type needs it."""
+    needed = [(i, c) for i, c in enumerate(converters) if c is not _identity]
+    out: list[Any] = []
+    for row in rows:
+        values = [row[name] for name in names]
+        for index, convert in needed:
+            values[index] = convert(values[index])
+        out.append(tuple(values))
+    return out
 
 
 def _chunks(rows: Sequence[dict[str, Any]]) -> list[Sequence[dict[str, Any]]]:
