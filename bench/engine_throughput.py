@@ -75,7 +75,9 @@ def ceiling_rate(url: str, changes: int) -> float:
         started = time.perf_counter()
         for start in range(0, rows, 1000):
             conn.execute("BEGIN IMMEDIATE")
-            conn.executemany("INSERT INTO ceiling VALUES (?, ?, ?)", [(f"{start}-{k}", p, a) for k, p, a in batch])
+            conn.executemany(
+                "INSERT INTO ceiling VALUES (?, ?, ?)", [(f"{start}-{k}", p, a) for k, p, a in batch]
+            )
             conn.execute("COMMIT")
         elapsed = time.perf_counter() - started
         conn.close()
@@ -89,7 +91,8 @@ def ceiling_rate(url: str, changes: int) -> float:
             with conn.cursor() as cursor:
                 for start in range(0, rows, 1000):
                     cursor.executemany(
-                        "INSERT INTO ceiling VALUES (%s, %s, %s)", [(f"{start}-{k}", p, a) for k, p, a in batch]
+                        "INSERT INTO ceiling VALUES (%s, %s, %s)",
+                        [(f"{start}-{k}", p, a) for k, p, a in batch],
                     )
                     conn.commit()
             elapsed = time.perf_counter() - started
@@ -150,7 +153,8 @@ def main() -> None:
             text=True,
         )
         results[backend] = json.loads(out.stdout.strip().splitlines()[-1])
-    print(f"{'backend':<12}{'engine/s':>12}{'ceiling/s':>12}{'ratio':>8}{'peak RSS MB':>14}   ({changes} changes)")
+    header = f"{'backend':<12}{'engine/s':>12}{'ceiling/s':>12}{'ratio':>8}{'peak RSS MB':>14}"
+    print(f"{header}   ({changes} changes)")
     for backend, r in results.items():
         print(
             f"{backend:<12}{r['engine_per_s']:>12.0f}{r['ceiling_per_s']:>12.0f}{r['ratio']:>8.3f}"
