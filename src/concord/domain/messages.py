@@ -42,6 +42,11 @@ class Change:
         return f"{self.system}|{self.object_type}|{self.source_id}|{version}"
 
     @property
+    def aggregate_key(self) -> str:
+        """What events are ordered by: the record in its system (ids are only unique per system)."""
+        return f"{self.system}:{self.source_id}"
+
+    @property
     def event_type(self) -> str:
         """The past-tense name of what happened, e.g. ``OpportunityChanged``."""
         return f"{self.object_type}{'Deleted' if self.deleted else 'Changed'}"

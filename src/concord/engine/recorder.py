@@ -157,14 +157,14 @@ class Recorder:
             event_id=new_id(),
             event_type=change.event_type,
             object_type=change.object_type,
-            aggregate_key=change.source_id,
+            aggregate_key=change.aggregate_key,
             source_system=change.system,
             source_id=change.source_id,
             payload=payload,
             occurred_at=change.changed_at,
             recorded_at=now,
             traceparent=TraceContext.parse_or_new(change.traceparent).traceparent,
-            partition=partition_of(change.source_id, self.partitions),
+            partition=partition_of(change.aggregate_key, self.partitions),
         )
 
     def _rejection(self, change: Change, why: str) -> ExceptionDraft:
