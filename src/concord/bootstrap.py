@@ -81,10 +81,19 @@ def bootstrap(
         clock,
         RetryPolicy(**settings.retry.model_dump()),
         breakers,
-        DeliverySettings(**settings.delivery.model_dump()),
+        DeliverySettings(**settings.delivery.model_dump(exclude={"lanes"})),
         rng,
     )
-    worker = Worker(store, connectors, sources, recorder, dispatcher, deliverer, clock)
+    worker = Worker(
+        store,
+        connectors,
+        sources,
+        recorder,
+        dispatcher,
+        deliverer,
+        clock,
+        delivery_lanes=settings.delivery.lanes,
+    )
     return Concord(
         settings=settings,
         store=store,

@@ -44,6 +44,8 @@ class DeliverySettingsModel(BaseModel):
     lease_s: float = Field(60.0, gt=0)
     call_timeout_s: float = Field(30.0, gt=0)
     connector_batch: int = Field(100, ge=1)
+    #: Batches in flight at once per worker, so one slow call does not hold up the others.
+    lanes: int = Field(4, ge=1, le=64)
 
 
 class Settings(BaseSettings):

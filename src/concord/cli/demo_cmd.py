@@ -35,9 +35,9 @@ def demo(
     workdir = Path(tempfile.mkdtemp(prefix="concord-demo-"))
     url = database or f"sqlite:///{workdir / 'concord.db'}"
     feed = generate_changes(changes, records=records, seed=seed, invalid_every=max(changes // 5, 1) + 1)
-    poison = {c.payload["key"] for c in feed[:: max(changes // 4, 1)]}
-    poisoned_versions = {(c.payload["key"], c.payload["version"]) for c in feed if c.payload["key"] in poison}
-    first_poison = min(poisoned_versions) if poisoned_versions else None
+    # The last version of a few records is refused for good: their exceptions stay open for a person.
+    latest = {c.payload["key"]: c.payload["version"] for c in feed}
+    refused = {(key, latest[key]) for key in sorted(latest)[:: max(len(latest) // 3, 1)]}
     behaviour = Behaviour(
         transient_rate=0.2,
         timeout_rate=0.02,
@@ -47,7 +47,7 @@ def demo(
         retry_after_s=0.3,
         reject=lambda c: (
             "customer credit hold: the target refuses new records for this account"
-            if c.action == "confirm" and (c.payload["key"], c.payload["version"]) == first_poison
+            if c.action == "confirm" and (c.payload["key"], c.payload["version"]) in refused
             else None
         ),
         seed=seed,

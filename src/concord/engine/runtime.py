@@ -63,6 +63,7 @@ class Worker:
         clock: Clock,
         *,
         idle_sleep_s: float = 0.05,
+        delivery_lanes: int = 4,
     ) -> None:
         self.store = store
         self.connectors = connectors
@@ -72,6 +73,7 @@ class Worker:
         self.deliverer = deliverer
         self.clock = clock
         self.idle_sleep_s = idle_sleep_s
+        self.delivery_lanes = delivery_lanes
         self.progress = Progress()
 
     async def poll_once(self) -> int:
@@ -96,23 +98,28 @@ class Worker:
             self.progress.rejected += summary.rejected
         return seen
 
-    async def step(self) -> int:
-        """One round of every stage; returns the amount of work done."""
-        polled = await self.poll_once()
+    async def dispatch_once(self) -> int:
+        """Decide one batch of recorded events."""
         dispatched = self.dispatcher.dispatch_once()
-        settled = await self.deliverer.deliver_once()
         self.progress.dispatched += dispatched
+        return dispatched
+
+    async def deliver_once(self) -> int:
+        """Deliver and settle one batch of commands."""
+        settled = await self.deliverer.deliver_once()
         self.progress.settled += settled
-        return polled + dispatched + settled
+        return settled
+
+    async def step(self) -> int:
+        """One round of every stage, one after the other; returns the amount of work done."""
+        return await self.poll_once() + await self.dispatch_once() + await self.deliver_once()
 
     def idle(self) -> bool:
         """Nothing detected, undispatched or undelivered remains (parked failures do not count)."""
         if len(self.progress.exhausted) < len(self.sources):
             return False
         with self.store.transaction() as tx:
-            backlog = tx.partitions.backlog()
-            by_status = tx.outbox.count_by_status()
-        return backlog == 0 and by_status.get("pending", 0) == 0 and by_status.get("in_flight", 0) == 0
+            return tx.partitions.backlog() == 0 and not tx.outbox.has_unsettled()
 
     async def run(
         self,
@@ -121,22 +128,46 @@ class Worker:
         until_idle: bool = False,
         on_progress: Callable[[Progress], None] | None = None,
     ) -> Progress:
-        """Work until ``stop`` is set (or, with ``until_idle``, until nothing is left)."""
+        """Work until ``stop`` is set (or, with ``until_idle``, until nothing is left).
+
+        Detection, decision and delivery run as concurrent loops, and delivery in several lanes, so a
+        slow or hanging target call never holds up recording and deciding, nor the other lanes. Store
+        calls are synchronous inside the loop, so no transaction ever interleaves with another here.
+        """
         released = self.deliverer.release_orphans()
         if released:
             log.info("took back commands this worker held before it stopped", count=released)
-        statistics = _Schedule(first_s=1.0, max_s=60.0)
-        while stop is None or not stop.is_set():
-            if statistics.due():
-                self.store.refresh_statistics()
-            worked = await self.step()
-            if on_progress is not None:
-                on_progress(self.progress)
-            if worked:
-                continue
-            if until_idle and self.idle():
-                break
-            await asyncio.sleep(self.idle_sleep_s)
+        stop = stop or asyncio.Event()
+        stages = [self.poll_once, self.dispatch_once] + [self.deliver_once] * self.delivery_lanes
+        resting = [False] * len(stages)
+
+        async def pump(index: int) -> None:
+            while not stop.is_set():
+                worked = await stages[index]()
+                resting[index] = not worked
+                if not worked:
+                    await asyncio.sleep(self.idle_sleep_s)
+
+        async def watch() -> None:
+            statistics = _Schedule(first_s=1.0, max_s=60.0)
+            while not stop.is_set():
+                if statistics.due():
+                    self.store.refresh_statistics()
+                if on_progress is not None:
+                    on_progress(self.progress)
+                if until_idle and all(resting) and self.idle():
+                    stop.set()
+                await asyncio.sleep(self.idle_sleep_s)
+
+        try:
+            async with asyncio.TaskGroup() as group:
+                group.create_task(watch())
+                for index in range(len(stages)):
+                    group.create_task(pump(index))
+        except BaseExceptionGroup as failures:
+            raise failures.exceptions[0] from None
+        if on_progress is not None:
+            on_progress(self.progress)
         return self.progress
 
 

@@ -157,6 +157,11 @@ class Outbox:
         query = select(commands).where(commands.c.instance_id == instance_id).order_by(commands.c.seq)
         return [dict(r._mapping) for r in self.conn.execute(query)]
 
+    def has_unsettled(self) -> bool:
+        """Whether any command is still pending or in flight (a probe of a partial index)."""
+        query = select(commands.c.seq).where(commands.c.status.in_(_UNSETTLED_SQL)).limit(1)
+        return self.conn.scalar(query) is not None
+
     def count_by_status(self) -> dict[str, int]:
         """How many commands are in each status."""
         query = select(commands.c.status, func.count()).group_by(commands.c.status)
