@@ -142,11 +142,17 @@ class Worker:
         resting = [False] * len(stages)
 
         async def pump(index: int) -> None:
+            # An idle stage backs off (up to 8x the idle sleep) so spare delivery lanes do not keep
+            # querying the outbox; any work brings it straight back.
+            pause = self.idle_sleep_s
             while not stop.is_set():
                 worked = await stages[index]()
                 resting[index] = not worked
-                if not worked:
-                    await asyncio.sleep(self.idle_sleep_s)
+                if worked:
+                    pause = self.idle_sleep_s
+                    continue
+                await asyncio.sleep(pause)
+                pause = min(pause * 2, self.idle_sleep_s * 8)
 
         async def watch() -> None:
             statistics = _Schedule(first_s=1.0, max_s=60.0)

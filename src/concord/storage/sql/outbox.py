@@ -43,6 +43,7 @@ class Outbox:
         keeps order per aggregate. Commands whose lease expired (their worker died) are due again.
         """
         self._expire_leases(now)
+        self._plan_as_probes()
         query = (
             select(commands)
             .where(
@@ -76,6 +77,19 @@ class Outbox:
             earlier.c.seq < commands.c.seq,
             earlier.c.status.in_(_UNSETTLED_SQL),
         )
+
+    def _plan_as_probes(self) -> None:
+        """On PostgreSQL, keep the claim on its index probes for this transaction.
+
+        Its planner picks scans and hash joins when statistics lag behind a fast-growing outbox, which
+        turns one claim into a pass over every unsettled command per candidate. ``SET LOCAL`` ends with
+        the transaction, so nothing else is affected.
+        """
+        if self.conn.dialect.name == "postgresql":
+            self.conn.exec_driver_sql(
+                "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; "
+                "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
+            )
 
     def _expire_leases(self, now: datetime) -> None:
         self.conn.execute(
