@@ -14,6 +14,7 @@ from concord.cli.common import ConfigOption, DatabaseOption, console, engine, er
 from concord.cli.demo_cmd import demo
 from concord.cli.exceptions_cmd import exceptions_app
 from concord.cli.replay_cmd import replay_app
+from concord.cli.sandbox_cmd import sandbox_app
 from concord.cli.schema_cmd import schema_app
 from concord.settings import STARTER_CONFIG
 from concord.storage.sql.database import current_revision, migrate, open_engine
@@ -26,6 +27,7 @@ app = typer.Typer(
 app.add_typer(exceptions_app, name="exceptions")
 app.add_typer(replay_app, name="replay")
 app.add_typer(schema_app, name="schema")
+app.add_typer(sandbox_app, name="sandbox")
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.command("demo")(demo)
