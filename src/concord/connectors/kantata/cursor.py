@@ -26,6 +26,8 @@ from typing import Any, TypeVar
 
 import orjson
 
+from concord.connectors.http.watermark import StampState
+from concord.connectors.http.watermark import Watermark as SharedWatermark
 from concord.connectors.kantata.errors import SYSTEM
 from concord.engine.errors import TransientError
 
@@ -94,12 +96,7 @@ class StampCursor:
 
     def encode(self) -> str:
         """The cursor as compact JSON text."""
-        doc: dict[str, Any] = {"v": 1, "seen": {k: list(v) for k, v in self.seen.items()}}
-        if self.stamp is not None:
-            doc["stamp"] = ms(self.stamp)
-        if self.floor is not None:
-            doc["floor"] = ms(self.floor)
-        return orjson.dumps(doc).decode()
+        return self.state().encode()
 
     @classmethod
     def decode(cls, text: str | None) -> StampCursor:
@@ -108,22 +105,28 @@ class StampCursor:
         Raises:
             ValueError: the text is not a cursor this code wrote.
         """
-        if not text:
-            return cls()
-        try:
-            doc = orjson.loads(text)
-            if doc.get("v") != 1:
-                raise ValueError(f"unknown cursor version {doc.get('v')!r}")
-            seen = {str(k): (int(v[0]), str(v[1])) for k, v in doc.get("seen", {}).items()}
-            stamp = moment(int(doc["stamp"])) if "stamp" in doc else None
-            floor = moment(int(doc["floor"])) if "floor" in doc else None
-        except (orjson.JSONDecodeError, AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"not a Kantata change cursor: {text[:80]!r} ({exc})") from exc
-        return cls(stamp, seen, floor)
+        return cls.from_state(StampState.decode(text, "Kantata change cursor"))
+
+    def state(self) -> StampState:
+        """The cursor in epoch milliseconds."""
+        return StampState(
+            None if self.stamp is None else ms(self.stamp),
+            self.seen,
+            None if self.floor is None else ms(self.floor),
+        )
+
+    @classmethod
+    def from_state(cls, state: StampState) -> StampCursor:
+        """The cursor of a watermark in epoch milliseconds."""
+        return cls(
+            None if state.high is None else moment(state.high),
+            dict(state.seen),
+            None if state.floor is None else moment(state.floor),
+        )
 
 
-class Watermark:
-    """The mutable form of a ``StampCursor`` during one scan.
+class Watermark(SharedWatermark):
+    """The shared watermark over a ``StampCursor``, in epoch milliseconds.
 
     Args:
         cursor: Where the last scan stopped.
@@ -134,62 +137,11 @@ class Watermark:
     def __init__(self, cursor: StampCursor, overlap: timedelta, max_seen: int = MAX_SEEN) -> None:
         if overlap < timedelta(0):
             raise ValueError("overlap must not be negative")
-        self._overlap = int(overlap.total_seconds() * 1000)
-        self._high = None if cursor.stamp is None else ms(cursor.stamp)
-        self._seen = dict(cursor.seen)
-        self._floor = None if cursor.floor is None else ms(cursor.floor)
-        self._max_seen = max_seen
-        self._prune_at = max(1024, 2 * len(self._seen))
-
-    def lower_bound(self) -> int | None:
-        """The first stamp (epoch ms) a scan must read, or None for everything."""
-        if self._high is None:
-            return None if self._floor is None else self._floor + 1
-        bottom = self._high - self._overlap
-        return bottom if self._floor is None else max(bottom, self._floor + 1)
-
-    def is_new(self, key: str, stamp: int, version: str) -> bool:
-        """Whether this version of ``key`` has not been delivered."""
-        if self._high is not None and stamp < self._high - self._overlap:
-            return False
-        if self._floor is not None and stamp <= self._floor:
-            return False
-        return self._seen.get(key) != (stamp, version)
-
-    def deliver(self, key: str, stamp: int, version: str) -> None:
-        """Record that this version was handed out."""
-        self._seen[key] = (stamp, version)
-        if self._high is None or stamp > self._high:
-            self._high = stamp
-        if len(self._seen) >= self._prune_at:
-            self._prune()
+        super().__init__(cursor.state(), int(overlap.total_seconds() * 1000), max_seen)
 
     def cursor(self) -> StampCursor:
         """The cursor after the last version handed out."""
-        self._prune()
-        return StampCursor(
-            None if self._high is None else moment(self._high),
-            dict(self._seen),
-            None if self._floor is None else moment(self._floor),
-        )
-
-    def _prune(self) -> None:
-        if self._high is None:
-            return
-        bottom = self._high - self._overlap
-        self._seen = {k: v for k, v in self._seen.items() if v[0] >= bottom}
-        if len(self._seen) > self._max_seen:
-            # Drop the oldest stamps, never the high-water group (needed to resume inside it).
-            ordered = sorted(self._seen.items(), key=lambda item: item[1][0])
-            dropped = [
-                item for item in ordered[: len(self._seen) - self._max_seen] if item[1][0] < self._high
-            ]
-            for key, _ in dropped:
-                del self._seen[key]
-            if dropped:
-                newest = dropped[-1][1][0]
-                self._floor = newest if self._floor is None else max(self._floor, newest)
-        self._prune_at = max(1024, 2 * len(self._seen))
+        return StampCursor.from_state(self.state())
 
 
 FetchStamped = Callable[[int | None, int], Awaitable[tuple[list[Row], bool]]]

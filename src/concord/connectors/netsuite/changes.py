@@ -176,8 +176,8 @@ class ChangePoll:
         self._source = source
         self._zone: ZoneInfo = client.spec.zone
         self._overlap = int(overlap.total_seconds())
-        self._cursor = cursor.mutable()
         self._max_seen = max_seen
+        self._cursor = cursor.watermark(self._overlap, max_seen)
         self._page_size = page_size
         self._priority = priority
         high = self._cursor.high
@@ -192,7 +192,7 @@ class ChangePoll:
     @property
     def cursor(self) -> StampCursor:
         """The cursor after the last record handed out."""
-        return self._cursor.frozen(self._overlap, self._max_seen)
+        return StampCursor.from_state(self._cursor.state())
 
     def __aiter__(self) -> ChangePoll:
         return self
@@ -205,7 +205,6 @@ class ChangePoll:
         if found is None:
             raise StopAsyncIteration
         self._cursor.deliver(found.record_id, wall_seconds(found.stamp), found.digest)
-        self._cursor.prune_if_large(self._overlap, self._max_seen)
         return found
 
     async def take(self, limit: int) -> list[ChangedRecord]:
@@ -275,7 +274,7 @@ class ChangePoll:
             return None
         values = _values(row)
         row_digest = digest(values)
-        if not self._cursor.is_new(record_id, wall_seconds(stamp), self._overlap, row_digest):
+        if not self._cursor.is_new(record_id, wall_seconds(stamp), row_digest):
             return None
         changed_at = stamp.replace(tzinfo=self._zone).astimezone(UTC)
         return ChangedRecord(record_id, stamp, changed_at, source.deleted, values, row_digest)

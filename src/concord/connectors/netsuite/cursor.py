@@ -11,13 +11,11 @@ import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
-import orjson
+from concord.connectors.http.watermark import StampState, Watermark
 
 _EPOCH = datetime(1970, 1, 1)
-_PRUNE_AT_LEAST = 1024
 
 
 def wall_seconds(moment: datetime) -> int:
@@ -64,12 +62,7 @@ class StampCursor:
 
     def encode(self) -> str:
         """The cursor as compact JSON text."""
-        doc: dict[str, Any] = {"v": 1, "seen": {k: list(v) for k, v in self.seen.items()}}
-        if self.stamp is not None:
-            doc["stamp"] = wall_seconds(self.stamp)
-        if self.floor is not None:
-            doc["floor"] = wall_seconds(self.floor)
-        return orjson.dumps(doc).decode()
+        return self.state().encode()
 
     @classmethod
     def decode(cls, text: str | None) -> StampCursor:
@@ -78,77 +71,25 @@ class StampCursor:
         Raises:
             ValueError: the text is not a cursor this code wrote.
         """
-        if not text:
-            return cls()
-        try:
-            doc = orjson.loads(text)
-            if doc.get("v") != 1:
-                raise ValueError(f"unknown cursor version {doc.get('v')!r}")
-            seen = {str(k): (int(v[0]), str(v[1])) for k, v in doc.get("seen", {}).items()}
-            stamp = wall_clock(int(doc["stamp"])) if "stamp" in doc else None
-            floor = wall_clock(int(doc["floor"])) if "floor" in doc else None
-        except (orjson.JSONDecodeError, AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"not a NetSuite change cursor: {text[:80]!r} ({exc})") from exc
-        return cls(stamp, seen, floor)
+        return cls.from_state(StampState.decode(text, "NetSuite change cursor"))
 
-    def mutable(self) -> CursorState:
-        """A working copy for a poll."""
-        return CursorState(
+    @classmethod
+    def from_state(cls, state: StampState) -> StampCursor:
+        """The cursor of a watermark in wall-clock seconds."""
+        return cls(
+            None if state.high is None else wall_clock(state.high),
+            dict(state.seen),
+            None if state.floor is None else wall_clock(state.floor),
+        )
+
+    def state(self) -> StampState:
+        """The cursor in wall-clock seconds."""
+        return StampState(
             None if self.stamp is None else wall_seconds(self.stamp),
-            dict(self.seen),
+            self.seen,
             None if self.floor is None else wall_seconds(self.floor),
         )
 
-
-class CursorState:
-    """A poll's working cursor (seconds): which versions count as delivered, and delivering more."""
-
-    def __init__(self, high: int | None, seen: dict[str, tuple[int, str]], floor: int | None) -> None:
-        self.high = high
-        self.seen = seen
-        self.floor = floor
-        self._prune_at = max(_PRUNE_AT_LEAST, 2 * len(seen))
-
-    def is_new(self, record_id: str, stamp: int, overlap: int, digest: str) -> bool:
-        """Whether this version has not been delivered (nor lies below what the cursor covers)."""
-        if self.high is not None and stamp < self.high - overlap:
-            return False
-        if self.floor is not None and stamp <= self.floor:
-            return False
-        return self.seen.get(record_id) != (stamp, digest)
-
-    def deliver(self, record_id: str, stamp: int, digest: str) -> None:
-        """Count a version as delivered."""
-        self.seen[record_id] = (stamp, digest)
-        if self.high is None or stamp > self.high:
-            self.high = stamp
-
-    def prune_if_large(self, overlap: int, max_seen: int) -> None:
-        """Prune when the seen map has doubled since the last pruning (amortised)."""
-        if len(self.seen) >= self._prune_at:
-            self.prune(overlap, max_seen)
-
-    def prune(self, overlap: int, max_seen: int) -> None:
-        """Forget versions below the window; beyond ``max_seen``, fold the oldest into ``floor``."""
-        if self.high is not None:
-            bottom = self.high - overlap
-            self.seen = {k: v for k, v in self.seen.items() if v[0] >= bottom}
-            if len(self.seen) > max_seen:
-                # Drop the oldest stamps, never the high-water group (needed to resume inside it).
-                ordered = sorted(self.seen.items(), key=lambda item: item[1][0])
-                dropped = [item for item in ordered[: len(self.seen) - max_seen] if item[1][0] < self.high]
-                for key, _ in dropped:
-                    del self.seen[key]
-                if dropped:
-                    newest = dropped[-1][1][0]
-                    self.floor = newest if self.floor is None else max(self.floor, newest)
-        self._prune_at = max(_PRUNE_AT_LEAST, 2 * len(self.seen))
-
-    def frozen(self, overlap: int, max_seen: int) -> StampCursor:
-        """The cursor to store (pruned)."""
-        self.prune(overlap, max_seen)
-        return StampCursor(
-            None if self.high is None else wall_clock(self.high),
-            dict(self.seen),
-            None if self.floor is None else wall_clock(self.floor),
-        )
+    def watermark(self, overlap: int, max_seen: int) -> Watermark:
+        """A working copy for a poll (``overlap`` in seconds)."""
+        return Watermark(self.state(), overlap, max_seen)

@@ -39,6 +39,7 @@ import orjson
 
 from concord.connectors.http.governor import Priority
 from concord.connectors.http.paging import Page
+from concord.connectors.http.watermark import StampState, Watermark
 from concord.connectors.salesforce.client import Record, SalesforceClient
 from concord.domain.messages import Change
 from concord.engine.errors import CannotEncode, TransientError
@@ -103,12 +104,7 @@ class ModstampCursor:
 
     def encode(self) -> str:
         """The cursor as compact JSON text."""
-        doc: dict[str, Any] = {"v": 1, "seen": {k: list(v) for k, v in self.seen.items()}}
-        if self.stamp is not None:
-            doc["stamp"] = _ms(self.stamp)
-        if self.floor is not None:
-            doc["floor"] = _ms(self.floor)
-        return orjson.dumps(doc).decode()
+        return self.state().encode()
 
     @classmethod
     def decode(cls, text: str | None) -> ModstampCursor:
@@ -117,18 +113,24 @@ class ModstampCursor:
         Raises:
             ValueError: the text is not a cursor this code wrote.
         """
-        if not text:
-            return cls()
-        try:
-            doc = orjson.loads(text)
-            if doc.get("v") != 1:
-                raise ValueError(f"unknown cursor version {doc.get('v')!r}")
-            seen = {str(k): (int(v[0]), str(v[1])) for k, v in doc.get("seen", {}).items()}
-            stamp = _moment(int(doc["stamp"])) if "stamp" in doc else None
-            floor = _moment(int(doc["floor"])) if "floor" in doc else None
-        except (orjson.JSONDecodeError, AttributeError, TypeError, KeyError, IndexError, ValueError) as exc:
-            raise ValueError(f"not a Salesforce change cursor: {text[:80]!r} ({exc})") from exc
-        return cls(stamp, seen, floor)
+        return cls.from_state(StampState.decode(text, "Salesforce change cursor"))
+
+    def state(self) -> StampState:
+        """The cursor in epoch milliseconds."""
+        return StampState(
+            None if self.stamp is None else _ms(self.stamp),
+            self.seen,
+            None if self.floor is None else _ms(self.floor),
+        )
+
+    @classmethod
+    def from_state(cls, state: StampState) -> ModstampCursor:
+        """The cursor of a watermark in epoch milliseconds."""
+        return cls(
+            None if state.high is None else _moment(state.high),
+            dict(state.seen),
+            None if state.floor is None else _moment(state.floor),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,12 +188,7 @@ class ChangePoll:
         if overlap < timedelta(0):
             raise ValueError("overlap must not be negative")
         self._client = client
-        self._overlap_ms = int(overlap.total_seconds() * 1000)
-        self._high = None if cursor.stamp is None else _ms(cursor.stamp)
-        self._seen = dict(cursor.seen)
-        self._floor = None if cursor.floor is None else _ms(cursor.floor)
-        self._max_seen = max_seen
-        self._prune_at = max(1024, 2 * len(self._seen))
+        self._mark = Watermark(cursor.state(), int(overlap.total_seconds() * 1000), max_seen)
         self.soql = self._soql(sobject, fields, include_deleted)
         self._pages = client.query_pages(
             self.soql, include_deleted=include_deleted, batch_size=batch_size, priority=priority
@@ -207,19 +204,15 @@ class ChangePoll:
         known = {f.lower() for f in wanted}
         wanted += [f for f in dict.fromkeys(fields) if f.lower() not in known]
         where = ""
-        if self._high is not None:
-            where = f" WHERE SystemModstamp >= {soql_datetime(_moment(self._high - self._overlap_ms))}"
+        bottom = self._mark.lower_bound()
+        if bottom is not None:
+            where = f" WHERE SystemModstamp >= {soql_datetime(_moment(bottom))}"
         return f"SELECT {', '.join(wanted)} FROM {sobject}{where} ORDER BY SystemModstamp ASC, Id ASC"
 
     @property
     def cursor(self) -> ModstampCursor:
         """The cursor after the last record handed out."""
-        self._prune()
-        return ModstampCursor(
-            None if self._high is None else _moment(self._high),
-            dict(self._seen),
-            None if self._floor is None else _moment(self._floor),
-        )
+        return ModstampCursor.from_state(self._mark.state())
 
     def __aiter__(self) -> ChangePoll:
         return self
@@ -277,40 +270,14 @@ class ChangePoll:
                 f"Salesforce returned a row without a usable Id/SystemModstamp: {exc}"
             ) from exc
         stamp = _ms(moment)
-        if self._high is not None and stamp < self._high - self._overlap_ms:
-            return None  # below the window: the literal was rounded down to the second
-        if self._floor is not None and stamp <= self._floor:
-            return None
         values = digest(record)
-        if self._seen.get(record_id) == (stamp, values):
+        if not self._mark.is_new(record_id, stamp, values):
             return None
         return ChangedRecord(record_id, moment, bool(record.get("IsDeleted", False)), record, values)
 
     def _deliver(self, found: ChangedRecord) -> ChangedRecord:
-        stamp = _ms(found.modstamp)
-        self._seen[found.record_id] = (stamp, found.digest)
-        if self._high is None or stamp > self._high:
-            self._high = stamp
-        if len(self._seen) >= self._prune_at:
-            self._prune()
+        self._mark.deliver(found.record_id, _ms(found.modstamp), found.digest)
         return found
-
-    def _prune(self) -> None:
-        if self._high is None:
-            return
-        bottom = self._high - self._overlap_ms
-        self._seen = {k: v for k, v in self._seen.items() if v[0] >= bottom}
-        if len(self._seen) > self._max_seen:
-            # Drop the oldest stamps, never the high-water group (needed to resume inside it).
-            ordered = sorted(self._seen.items(), key=lambda item: item[1][0])
-            excess = len(self._seen) - self._max_seen
-            dropped = [item for item in ordered[:excess] if item[1][0] < self._high]
-            for key, _ in dropped:
-                del self._seen[key]
-            if dropped:
-                newest = dropped[-1][1][0]
-                self._floor = newest if self._floor is None else max(self._floor, newest)
-        self._prune_at = max(1024, 2 * len(self._seen))
 
 
 def changed_since(
