@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from concord.connectors.http.governor import Priority
+from concord.connectors.http.polling import Poll
 from concord.connectors.kantata.client import KantataClient, collection_name
 from concord.connectors.kantata.cursor import (
     MAX_SEEN,
@@ -77,7 +78,7 @@ class ChangedRecord:
         )
 
 
-class ChangePoll:
+class ChangePoll(Poll[ChangedRecord]):
     """One pass over the changes since a cursor: iterate it (or ``take(limit)``), then store ``cursor``.
 
     Create it with ``changed_since``. The cursor always stands just after the last record handed out, so
@@ -97,6 +98,7 @@ class ChangePoll:
         priority: Priority,
         max_seen: int,
     ) -> None:
+        super().__init__()
         self._client = client
         self._collection = collection_name(collection)
         self._params = {**params, "order": "updated_at:asc"}
@@ -105,41 +107,17 @@ class ChangePoll:
         self._priority = priority
         self._mark = Watermark(cursor, overlap, max_seen)
         self._items = scan(self._fetch, self._mark.lower_bound(), _stamp, self._judge, sweep=True)
-        self._peeked: ChangedRecord | None = None
-        self.more: bool | None = None
-        """After ``take``: whether records remain beyond it."""
 
     @property
     def cursor(self) -> StampCursor:
         """The cursor after the last record handed out."""
         return self._mark.cursor()
 
-    def __aiter__(self) -> ChangePoll:
-        return self
+    async def _next_new(self) -> ChangedRecord | None:
+        return await anext(self._items, None)
 
-    async def __anext__(self) -> ChangedRecord:
-        found = self._peeked
-        self._peeked = None
-        if found is None:
-            found = await anext(self._items, None)
-        if found is None:
-            raise StopAsyncIteration
-        self._mark.deliver(found.record_id, ms(found.updated_at), found.digest)
-        return found
-
-    async def take(self, limit: int) -> list[ChangedRecord]:
-        """Up to ``limit`` records; sets ``more`` to whether others remain."""
-        taken: list[ChangedRecord] = []
-        while len(taken) < limit:
-            try:
-                taken.append(await self.__anext__())
-            except StopAsyncIteration:
-                self.more = False
-                return taken
-        if self._peeked is None:
-            self._peeked = await anext(self._items, None)
-        self.more = self._peeked is not None
-        return taken
+    def _deliver(self, item: ChangedRecord) -> None:
+        self._mark.deliver(item.record_id, ms(item.updated_at), item.digest)
 
     async def aclose(self) -> None:
         """Stop reading (the cursor stays valid)."""

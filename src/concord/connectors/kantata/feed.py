@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from concord.connectors.http.governor import Priority
+from concord.connectors.http.polling import Poll
 from concord.connectors.kantata.client import KantataClient
 from concord.connectors.kantata.cursor import (
     MAX_SEEN,
@@ -136,7 +137,7 @@ def _payload(value: Any) -> Record | None:
     return dict(value) if isinstance(value, Mapping) else None
 
 
-class FeedPoll:
+class FeedPoll(Poll[FeedEvent]):
     """One pass over the feed since a cursor: iterate it (or ``take(limit)``), then store ``cursor``.
 
     Create it with ``events_since``.
@@ -153,6 +154,7 @@ class FeedPoll:
         priority: Priority,
         max_seen: int,
     ) -> None:
+        super().__init__()
         self._client = client
         self._params = {
             **params,
@@ -163,41 +165,17 @@ class FeedPoll:
         self._priority = priority
         self._mark = Watermark(cursor, overlap, max_seen)
         self._items = scan(self._fetch, self._mark.lower_bound(), _stamp, self._judge, sweep=False)
-        self._peeked: FeedEvent | None = None
-        self.more: bool | None = None
-        """After ``take``: whether events remain beyond it."""
 
     @property
     def cursor(self) -> StampCursor:
         """The cursor after the last event handed out."""
         return self._mark.cursor()
 
-    def __aiter__(self) -> FeedPoll:
-        return self
+    async def _next_new(self) -> FeedEvent | None:
+        return await anext(self._items, None)
 
-    async def __anext__(self) -> FeedEvent:
-        found = self._peeked
-        self._peeked = None
-        if found is None:
-            found = await anext(self._items, None)
-        if found is None:
-            raise StopAsyncIteration
-        self._mark.deliver(found.event_id, ms(found.created_at), "")
-        return found
-
-    async def take(self, limit: int) -> list[FeedEvent]:
-        """Up to ``limit`` events; sets ``more`` to whether others remain."""
-        taken: list[FeedEvent] = []
-        while len(taken) < limit:
-            try:
-                taken.append(await self.__anext__())
-            except StopAsyncIteration:
-                self.more = False
-                return taken
-        if self._peeked is None:
-            self._peeked = await anext(self._items, None)
-        self.more = self._peeked is not None
-        return taken
+    def _deliver(self, item: FeedEvent) -> None:
+        self._mark.deliver(item.event_id, ms(item.created_at), "")
 
     async def aclose(self) -> None:
         """Stop reading (the cursor stays valid)."""

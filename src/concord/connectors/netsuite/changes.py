@@ -43,6 +43,7 @@ import orjson
 import structlog
 
 from concord.connectors.http.governor import Priority
+from concord.connectors.http.polling import Poll
 from concord.connectors.netsuite.client import NetSuiteClient
 from concord.connectors.netsuite.cursor import StampCursor, wall_clock, wall_seconds
 from concord.connectors.netsuite.errors import SYSTEM
@@ -152,7 +153,7 @@ class ChangeSource:
         return f"SELECT {select} FROM {self.table}{where} ORDER BY {self.stamp_column}, {self.id_column}"
 
 
-class ChangePoll:
+class ChangePoll(Poll[ChangedRecord]):
     """One pass over the changes since a cursor: iterate it (or ``take(limit)``), then store ``cursor``.
 
     Create it with ``changed_since`` or ``deletions_since``. The cursor always stands just after the last
@@ -172,6 +173,7 @@ class ChangePoll:
     ) -> None:
         if overlap < timedelta(0):
             raise ValueError("overlap must not be negative")
+        super().__init__()
         self._client = client
         self._source = source
         self._zone: ZoneInfo = client.spec.zone
@@ -184,42 +186,15 @@ class ChangePoll:
         self._position: tuple[int, int] | None = None
         self._lower = None if high is None else high - self._overlap
         self._buffer: list[Record] = []
-        self._peeked: ChangedRecord | None = None
         self._exhausted = False
-        self.more: bool | None = None
-        """After ``take``: whether records remain beyond it."""
 
     @property
     def cursor(self) -> StampCursor:
         """The cursor after the last record handed out."""
         return StampCursor.from_state(self._cursor.state())
 
-    def __aiter__(self) -> ChangePoll:
-        return self
-
-    async def __anext__(self) -> ChangedRecord:
-        found = self._peeked
-        self._peeked = None
-        if found is None:
-            found = await self._next_new()
-        if found is None:
-            raise StopAsyncIteration
-        self._cursor.deliver(found.record_id, wall_seconds(found.stamp), found.digest)
-        return found
-
-    async def take(self, limit: int) -> list[ChangedRecord]:
-        """Up to ``limit`` records; sets ``more`` to whether others remain."""
-        taken: list[ChangedRecord] = []
-        while len(taken) < limit:
-            try:
-                taken.append(await self.__anext__())
-            except StopAsyncIteration:
-                self.more = False
-                return taken
-        if self._peeked is None:
-            self._peeked = await self._next_new()
-        self.more = self._peeked is not None
-        return taken
+    def _deliver(self, item: ChangedRecord) -> None:
+        self._cursor.deliver(item.record_id, wall_seconds(item.stamp), item.digest)
 
     async def aclose(self) -> None:
         """Stop reading (the cursor stays valid; nothing is held open between pages)."""

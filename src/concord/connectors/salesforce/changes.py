@@ -39,6 +39,7 @@ import orjson
 
 from concord.connectors.http.governor import Priority
 from concord.connectors.http.paging import Page
+from concord.connectors.http.polling import Poll
 from concord.connectors.http.watermark import StampState, Watermark
 from concord.connectors.salesforce.client import Record, SalesforceClient
 from concord.domain.messages import Change
@@ -162,7 +163,7 @@ class ChangedRecord:
         )
 
 
-class ChangePoll:
+class ChangePoll(Poll[ChangedRecord]):
     """One pass over the changes since a cursor: iterate it (or ``take(limit)``), then store ``cursor``.
 
     Create it with ``changed_since``. The cursor always stands just after the last record handed out, so
@@ -187,6 +188,7 @@ class ChangePoll:
                 raise CannotEncode(f"{name!r} is not a valid Salesforce object or field name")
         if overlap < timedelta(0):
             raise ValueError("overlap must not be negative")
+        super().__init__()
         self._client = client
         self._mark = Watermark(cursor.state(), int(overlap.total_seconds() * 1000), max_seen)
         self.soql = self._soql(sobject, fields, include_deleted)
@@ -194,10 +196,7 @@ class ChangePoll:
             self.soql, include_deleted=include_deleted, batch_size=batch_size, priority=priority
         )
         self._buffer: list[Record] = []
-        self._peeked: ChangedRecord | None = None
         self._exhausted = False
-        self.more: bool | None = None
-        """After ``take``: whether records remain beyond it."""
 
     def _soql(self, sobject: str, fields: Sequence[str], include_deleted: bool) -> str:
         wanted = [f for f in _SYSTEM_FIELDS if include_deleted or f != "IsDeleted"]
@@ -213,32 +212,6 @@ class ChangePoll:
     def cursor(self) -> ModstampCursor:
         """The cursor after the last record handed out."""
         return ModstampCursor.from_state(self._mark.state())
-
-    def __aiter__(self) -> ChangePoll:
-        return self
-
-    async def __anext__(self) -> ChangedRecord:
-        found = self._peeked
-        self._peeked = None
-        if found is None:
-            found = await self._next_new()
-        if found is None:
-            raise StopAsyncIteration
-        return self._deliver(found)
-
-    async def take(self, limit: int) -> list[ChangedRecord]:
-        """Up to ``limit`` records; sets ``more`` to whether others remain."""
-        taken: list[ChangedRecord] = []
-        while len(taken) < limit:
-            try:
-                taken.append(await self.__anext__())
-            except StopAsyncIteration:
-                self.more = False
-                return taken
-        if self._peeked is None:
-            self._peeked = await self._next_new()
-        self.more = self._peeked is not None
-        return taken
 
     async def aclose(self) -> None:
         """Stop reading (the cursor stays valid)."""
@@ -275,9 +248,8 @@ class ChangePoll:
             return None
         return ChangedRecord(record_id, moment, bool(record.get("IsDeleted", False)), record, values)
 
-    def _deliver(self, found: ChangedRecord) -> ChangedRecord:
-        self._mark.deliver(found.record_id, _ms(found.modstamp), found.digest)
-        return found
+    def _deliver(self, item: ChangedRecord) -> None:
+        self._mark.deliver(item.record_id, _ms(item.modstamp), item.digest)
 
 
 def changed_since(
