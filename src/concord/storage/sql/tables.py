@@ -206,3 +206,32 @@ audit_head = Table(
     Column("seq", BigInteger, nullable=False),
     Column("hash", String(64), nullable=False),
 )
+
+#: Global ids that were merged into another (the same business entity found in two systems): the
+#: old id keeps resolving to the surviving one.
+xref_aliases = Table(
+    "xref_aliases",
+    metadata,
+    Column("merged_global_id", String(26), primary_key=True),
+    Column("global_id", String(26), nullable=False),
+    Column("object_type", String(80), nullable=False),
+    Column("merged_at", UTCDateTime, nullable=False),
+    Column("merged_by", String(120), nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+#: What Concord last saw of, and last wrote to, each record per system: field digests for echo
+#: suppression, skipped no-change writes and the authority check of which fields a change touched.
+record_memory = Table(
+    "record_memory",
+    metadata,
+    Column("system", String(40), nullable=False),
+    Column("object_type", String(80), nullable=False),
+    Column("global_id", String(26), nullable=False),
+    Column("system_id", String(250), nullable=True),
+    Column("seen", JSONText, nullable=True),
+    Column("seen_at", UTCDateTime, nullable=True),
+    Column("written", JSONText, nullable=True),
+    Column("written_at", UTCDateTime, nullable=True),
+    PrimaryKeyConstraint("system", "object_type", "global_id", name="pk_record_memory"),
+)
