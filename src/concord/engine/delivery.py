@@ -158,15 +158,37 @@ class Deliverer:
                 instance = instances.get(command.instance_id) if command.instance_id else None
                 if outcome is None:  # deferred behind a half-open breaker's trial
                     retries.append(
-                        Retry(command.command_id, now, "waiting for the circuit breaker's trial call")
+                        Retry(
+                            command.command_id,
+                            now,
+                            "waiting for the circuit breaker's trial call",
+                            command.attempts - 1,
+                        )
                     )
                 elif isinstance(outcome, Succeeded):
                     done.append((command.command_id, outcome.result))
                     if instance is not None:
                         decision.extend(self.runner.on_success(instance, command, outcome.result, now))
+                elif outcome.classification.paused:
+                    wait = outcome.classification.retry_after or self.policy.initial_s
+                    retries.append(
+                        Retry(
+                            command.command_id,
+                            now + timedelta(seconds=wait),
+                            _error(outcome),
+                            command.attempts - 1,
+                        )
+                    )
                 elif outcome.classification.transient and command.attempts < self.policy.max_attempts:
                     delay = self.policy.delay(command.attempts, outcome.classification.retry_after, self.rng)
-                    retries.append(Retry(command.command_id, now + timedelta(seconds=delay), _error(outcome)))
+                    retries.append(
+                        Retry(
+                            command.command_id,
+                            now + timedelta(seconds=delay),
+                            _error(outcome),
+                            command.attempts,
+                        )
+                    )
                     log.debug(
                         "command will be retried",
                         command_id=command.command_id,

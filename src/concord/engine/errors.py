@@ -5,6 +5,7 @@
     ConcordError
     ├── TransientError            retry later (timeouts, 5xx, throttling); may carry retry_after
     │   └── Throttled             the target asked us to slow down (429, Retry-After)
+    │       └── QuotaExhausted    a shared call budget is spent: pause, keep the place, not a failure
     ├── PermanentError            retrying the same thing cannot help; park or compensate
     │   ├── Rejected              the target refused the command (validation, closed period, ...)
     │   └── CannotEncode          the command cannot be expressed in the target's API
@@ -36,6 +37,13 @@ class TransientError(ConcordError):
 
 class Throttled(TransientError):
     """The target is rate limiting us; wait at least ``retry_after`` seconds before calling it again."""
+
+
+class QuotaExhausted(Throttled):
+    """Nothing was sent: the system's shared call budget is spent for now.
+
+    The work pauses and keeps its place; waiting on a budget is never counted as a failed attempt.
+    """
 
 
 class PermanentError(ConcordError):
@@ -80,13 +88,20 @@ class Classification:
     retry_after: float | None = None
     throttled: bool = False
     category: str = "target_rejected"
+    #: Nothing was attempted (a spent quota budget): retry later without counting an attempt.
+    paused: bool = False
 
     @classmethod
     def of(cls, error: BaseException) -> Classification:
         """The default classification for Concord's own error types; unknown errors are transient."""
         if isinstance(error, TransientError):
             return cls(
-                True, error.reason, error.retry_after, isinstance(error, Throttled), "target_unavailable"
+                True,
+                error.reason,
+                error.retry_after,
+                isinstance(error, Throttled),
+                "target_unavailable",
+                paused=isinstance(error, QuotaExhausted),
             )
         if isinstance(error, CannotEncode):
             return cls(False, error.reason, category="mapping")

@@ -172,3 +172,6 @@ class Retry:
     command_id: str
     at: datetime
     error: str
+    #: Attempts made so far, as stored; an attempt that sent nothing (a spent quota budget, a breaker's
+    #: trial pending) is given back, so waiting never brings a command nearer to being parked.
+    attempts: int

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from concord.domain.messages import Change, CommandEnvelope
-from concord.engine.errors import CannotEncode, Classification, Throttled, TransientError
+from concord.engine.errors import CannotEncode, Classification, QuotaExhausted, Throttled, TransientError
 from concord.engine.ports import DetectedChanges, Failed, Outcome, Succeeded
 from concord.testing.ledger import Ledger, MemoryLedger
 
@@ -33,6 +33,8 @@ class Behaviour:
     throttle_burst: int = 0
     retry_after_s: float = 1.0
     reject: RejectRule | None = None
+    #: The first N calls find the shared quota budget spent (nothing is sent; the work must wait).
+    quota_spent_calls: int = 0
     seed: int = 0
 
 
@@ -63,6 +65,8 @@ class TestConnector:
         self._requests += 1
         if b.latency_s:
             await asyncio.sleep(b.latency_s)
+        if self._requests <= b.quota_spent_calls:
+            raise QuotaExhausted("the daily API budget is spent", retry_after=b.retry_after_s)
         if self._throttled():
             raise Throttled("429 Too Many Requests", retry_after=b.retry_after_s)
         if b.timeout_rate and self._rng.random() < b.timeout_rate:

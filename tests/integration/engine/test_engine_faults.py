@@ -81,3 +81,22 @@ def test_throttling_pauses_the_whole_target_for_retry_after(tmp_path: object) ->
     gaps = [b - a for a, b in itertools.pairwise(times) if b - a > 0.25]
     assert len(gaps) >= 3
     concord.close()
+
+
+def test_a_spent_quota_budget_pauses_the_work_and_never_fails_it(tmp_path: object) -> None:
+    feed = generate_changes(20, records=20, seed=3)
+    # Twelve calls in a row find the budget spent: far more than the three attempts a command may fail.
+    behaviour = Behaviour(quota_spent_calls=12, retry_after_s=0.01)
+    concord, connector = make_engine(
+        f"sqlite:///{tmp_path}/q.db",
+        feed,
+        behaviour,
+        retry=RetrySettings(initial_s=0.01, multiplier=1.0, max_delay_s=0.05, jitter=0.0, max_attempts=3),
+        breaker=BreakerSettings(failure_threshold=100, cooldown_s=0.01),
+        delivery=DeliverySettingsModel(batch_size=5, connector_batch=5),
+    )
+    asyncio.run(concord.worker.run(until_idle=True))
+    assert_exactly_once(connector.ledger.effects(), feed)
+    with concord.store.transaction() as tx:
+        assert tx.exceptions.counts() == {}
+    concord.close()

@@ -34,7 +34,7 @@ import structlog
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from concord.connectors.http.slots import PrioritySlots
-from concord.engine.errors import Throttled
+from concord.engine.errors import QuotaExhausted
 
 log = structlog.get_logger(__name__)
 
@@ -126,7 +126,7 @@ class GovernorStatus:
     refused: int
 
 
-class QuotaPaused(Throttled):
+class QuotaPaused(QuotaExhausted):
     """Nothing was sent: the platform's quota is nearly spent, so the governor holds calls back."""
 
 

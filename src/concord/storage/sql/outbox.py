@@ -130,7 +130,15 @@ class Outbox:
             self.conn,
             commands,
             "command_id",
-            [{"command_id": r.command_id, "next_attempt_at": r.at, "last_error": r.error} for r in retries],
+            [
+                {
+                    "command_id": r.command_id,
+                    "next_attempt_at": r.at,
+                    "last_error": r.error,
+                    "attempts": r.attempts,
+                }
+                for r in retries
+            ],
             {"status": PENDING, "claimed_by": None, "claimed_until": None},
         )
 
