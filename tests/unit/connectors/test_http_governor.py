@@ -19,6 +19,7 @@ from concord.connectors.http import (
     QuotaPaused,
     RateGovernor,
 )
+from concord.connectors.http.budgets import QuotaBudgets
 from concord.engine.errors import Throttled
 
 
@@ -213,3 +214,43 @@ def test_calls_in_flight_count_against_the_quota() -> None:
 def test_a_policy_must_pace_before_it_pauses() -> None:
     with pytest.raises(ValidationError, match="pace_at"):
         GovernorPolicy(pace_at=0.9, pause_at=0.5)
+
+
+def test_background_work_stops_first_and_leaves_the_rest_of_the_quota_to_flows() -> None:
+    fake = FakeTime()
+    rate = governor(fake, pace_at=0.95, pause_at=0.95, background_pause_at=0.8, pause_s=60)
+
+    async def one_call(priority: Priority, reported: int) -> None:
+        permit = await rate.acquire(priority)
+        rate.observe(ApiUsage(reported, 100))
+        permit.release()
+
+    async def scenario() -> tuple[int, QuotaPaused, int]:
+        used = 0
+        while True:  # a backfill spends the quota until its share is gone
+            try:
+                await one_call(Priority.BACKGROUND, used + 1)
+            except QuotaPaused as paused:
+                background_stop, refusal = used, paused
+                break
+            used += 1
+        while True:  # flows go on up to the general pause
+            try:
+                await one_call(Priority.NORMAL, used + 1)
+            except QuotaPaused:
+                return background_stop, refusal, used
+            used += 1
+
+    background_stop, refusal, normal_stop = asyncio.run(scenario())
+    assert background_stop == 80 and normal_stop == 95
+    assert refusal.retry_after == 60 and "background work waits" in refusal.reason
+    # The backfill's refusal did not pause the budget for everyone.
+    assert rate.status().pauses == 1
+
+
+def test_one_budget_per_system_is_shared() -> None:
+    budgets = QuotaBudgets()
+    first = budgets.governor("salesforce", GovernorPolicy(max_concurrency=4))
+    assert budgets.governor("salesforce") is first
+    assert budgets.governor("netsuite", GovernorPolicy(max_concurrency=2)) is not first
+    assert [s.system for s in budgets.status()] == ["netsuite", "salesforce"]

@@ -71,6 +71,8 @@ class GovernorPolicy(BaseModel):
         requests_per_second: Steady pace, if the platform has one (None = no pace).
         pace_at: Quota share above which calls are spaced out.
         pause_at: Quota share no call may take usage above; the rest is left for probes and other tools.
+        background_pause_at: Quota share above which background work (backfills, reconciliation) waits,
+            so that what is left goes to flows and to people waiting for an answer.
         max_pace_interval_s: Spacing between call starts when usage reaches ``pause_at``.
         pause_s: How long to hold calls back once paused, before one probe call is let through.
     """
@@ -81,6 +83,7 @@ class GovernorPolicy(BaseModel):
     requests_per_second: float | None = Field(default=None, gt=0)
     pace_at: float = Field(default=0.80, gt=0, le=1)
     pause_at: float = Field(default=0.95, gt=0, le=1)
+    background_pause_at: float = Field(default=0.85, gt=0, le=1)
     max_pace_interval_s: float = Field(default=2.0, ge=0)
     pause_s: float = Field(default=300.0, gt=0)
 
@@ -88,6 +91,11 @@ class GovernorPolicy(BaseModel):
     def _ordered(self) -> GovernorPolicy:
         if self.pace_at > self.pause_at:
             raise ValueError(f"pace_at ({self.pace_at}) must not be above pause_at ({self.pause_at})")
+        if self.background_pause_at > self.pause_at:
+            raise ValueError(
+                f"background_pause_at ({self.background_pause_at}) must not be above "
+                f"pause_at ({self.pause_at})"
+            )
         return self
 
 
@@ -196,10 +204,10 @@ class RateGovernor:
         Raises:
             QuotaPaused: the quota is nearly spent; nothing may be sent before ``retry_after`` seconds.
         """
-        self._check_budget()
+        self._check_budget(priority)
         await self._slots.take(int(priority))
         try:
-            probe = self._check_budget()
+            probe = self._check_budget(priority)
         except QuotaPaused:
             self._slots.give()
             raise
@@ -262,9 +270,20 @@ class RateGovernor:
         """Calls spent if ``extra`` more were sent now, counting every call in flight as uncounted."""
         return self._reported + self._in_flight + extra
 
-    def _check_budget(self) -> bool:
+    def _check_budget(self, priority: Priority = Priority.NORMAL) -> bool:
         """True when the next call is the probe after a pause; raises ``QuotaPaused`` when held back."""
         now = self._clock()
+        if (
+            priority >= Priority.BACKGROUND
+            and self._limit is not None
+            and self._projected() > self.policy.background_pause_at * self._limit
+        ):
+            self._refused += 1
+            raise QuotaPaused(
+                f"{self.system}: {self._reported} of {self._limit} API calls spent; background work waits "
+                "so the rest of the quota goes to flows and people",
+                retry_after=self.policy.pause_s,
+            )
         if self._paused_until is not None:
             if now < self._paused_until or self._probing:
                 self._refuse(now)
