@@ -40,7 +40,30 @@ def runtime_imports(package: str) -> dict[str, set[str]]:
             "domain",
             ("concord.engine", "concord.storage", "concord.sandbox", "sqlalchemy", "fastapi", "httpx"),
         ),
-        ("engine", ("concord.storage", "concord.sandbox", "concord.connectors", "fastapi", "httpx")),
+        (
+            "engine",
+            (
+                "concord.storage",
+                "concord.sandbox",
+                "concord.connectors",
+                "concord.governance",
+                "fastapi",
+                "httpx",
+            ),
+        ),
+        (
+            "governance",
+            (
+                "concord.storage",
+                "concord.sandbox",
+                "concord.connectors",
+                "concord.flows",
+                "concord.bootstrap",
+                "sqlalchemy",
+                "fastapi",
+                "httpx",
+            ),
+        ),
         ("sandbox", ("concord.engine", "concord.storage", "concord.flows", "concord.connectors")),
     ],
 )

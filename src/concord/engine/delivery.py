@@ -5,6 +5,10 @@ blocking each other). Each command carries its deterministic idempotency key, so
 crash converges instead of duplicating. Transient failures back off with jitter, per target, behind a
 circuit breaker; permanent ones go to the flow's compensation and the exception queue. Settling writes
 the outcomes, the flows' next steps and their commands in one transaction.
+
+A write screen (``concord.engine.gates``), when one is given, sees the claimed commands inside the claim
+transaction, before any call: a command it skips is settled as done with the screen's result (the flow
+moves on as on success) and never reaches the connector.
 """
 
 from __future__ import annotations
@@ -13,7 +17,7 @@ import asyncio
 import random
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
@@ -21,7 +25,8 @@ import structlog
 
 from concord.domain.messages import CommandEnvelope
 from concord.engine.dispatcher import persist
-from concord.engine.errors import Classification
+from concord.engine.errors import Classification, ConcurrentWrite
+from concord.engine.gates import Screened, WriteScreen
 from concord.engine.model import ClaimedCommand, Retry
 from concord.engine.ports import Clock, Connector, Failed, Outcome, Succeeded
 from concord.engine.resilience import Breakers, RetryPolicy
@@ -57,6 +62,7 @@ class Deliverer:
         breakers: Breakers,
         settings: DeliverySettings,
         rng: random.Random | None = None,
+        screen: WriteScreen | None = None,
     ) -> None:
         self.store = store
         self.connectors = connectors
@@ -67,6 +73,7 @@ class Deliverer:
         self.breakers = breakers
         self.settings = settings
         self.rng = rng or random.Random()
+        self.screen = screen
 
     def release_orphans(self) -> int:
         """At start-up: take back what this worker (same stable id) held when it last died."""
@@ -75,24 +82,49 @@ class Deliverer:
 
     async def deliver_once(self) -> int:
         """Claim, execute and settle one batch; returns how many commands were settled."""
-        now = self.clock.now()
-        with self.store.transaction() as tx:
-            claimed = tx.outbox.claim(
-                self.worker_id,
-                now,
-                self.settings.batch_size,
-                self.settings.lease_s,
-                self.breakers.blocked(now),
-            )
+        claimed, screened = self._claim()
         if not claimed:
             return 0
         by_target: dict[str, list[ClaimedCommand]] = defaultdict(list)
         for command in claimed:
-            by_target[command.target].append(command)
+            if command.command_id in screened.skipped:
+                continue
+            payload = screened.payloads.get(command.command_id)
+            by_target[command.target].append(
+                command if payload is None else replace(command, payload=payload)
+            )
         results = await asyncio.gather(*(self._call_target(t, cmds) for t, cmds in by_target.items()))
         outcomes = [pair for group in results for pair in group]
+        outcomes += [
+            (c, Succeeded(screened.skipped[c.command_id]))
+            for c in claimed
+            if c.command_id in screened.skipped
+        ]
         self._settle(outcomes)
         return len(outcomes)
+
+    def _claim(self) -> tuple[list[ClaimedCommand], Screened]:
+        """Lease a batch and let the screen look at it, in one transaction."""
+        for attempt in range(1, 4):
+            now = self.clock.now()
+            try:
+                with self.store.transaction() as tx:
+                    claimed = tx.outbox.claim(
+                        self.worker_id,
+                        now,
+                        self.settings.batch_size,
+                        self.settings.lease_s,
+                        self.breakers.blocked(now),
+                    )
+                    screened = Screened()
+                    if claimed and self.screen is not None:
+                        screened = self.screen.screen(tx, claimed, now)
+                return claimed, screened
+            except ConcurrentWrite:
+                # Another worker remembered a write to the same record at the same moment: claim again.
+                if attempt == 3:
+                    raise
+        raise AssertionError("unreachable")
 
     async def _call_target(
         self, target: str, commands: list[ClaimedCommand]
@@ -216,6 +248,9 @@ class Deliverer:
             tx.outbox.settle_done(done, now)
             tx.outbox.settle_retry(retries)
             tx.outbox.settle_failed(failed, now)
+            if failed and self.screen is not None:
+                gone = {command_id for command_id, _ in failed}
+                self.screen.abandoned(tx, [c for c, _ in outcomes if c.command_id in gone], now)
             persist(tx, list(instances.values()), decision, now)
 
 

@@ -15,7 +15,7 @@ import structlog
 
 from concord.domain.messages import Event
 from concord.engine.flows import FlowRegistry
-from concord.engine.model import FlowInstance
+from concord.engine.model import Category, FlowInstance
 from concord.engine.ports import Clock
 from concord.engine.runner import Decision, FlowRunner
 
@@ -23,6 +23,10 @@ if TYPE_CHECKING:
     from concord.storage.sql.store import SqlStore, Transaction
 
 log = structlog.get_logger(__name__)
+
+#: What a later successful sync of the same business object settles. An authority exception is not among
+#: them: the source still holds a value its owner never agreed to, whatever else synced since.
+SYNC_CATEGORIES = [c.value for c in Category if c is not Category.AUTHORITY]
 
 
 class Dispatcher:
@@ -115,6 +119,6 @@ def persist(tx: Transaction, instances: Sequence[FlowInstance], decision: Decisi
         latest: dict[str, datetime] = {}
         for key, occurred_at in decision.completed:
             latest[key] = max(occurred_at, latest.get(key, occurred_at))
-        for key in tx.exceptions.active_keys(list(latest)):
+        for key in tx.exceptions.active_keys(list(latest), categories=SYNC_CATEGORIES):
             reason = f"Resolved automatically: {key} was later synced successfully."
-            tx.exceptions.auto_resolve(key, reason, now, latest[key])
+            tx.exceptions.auto_resolve(key, reason, now, latest[key], categories=SYNC_CATEGORIES)

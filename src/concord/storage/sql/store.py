@@ -15,6 +15,7 @@ from concord.storage.sql.event_log import Cursors, EventLog, Inbox, Partitions
 from concord.storage.sql.exception_store import Exceptions
 from concord.storage.sql.flow_store import FlowInstances
 from concord.storage.sql.outbox import Outbox
+from concord.storage.sql.record_memory import RecordMemory
 from concord.storage.sql.xref_store import CrossReference
 
 
@@ -32,6 +33,7 @@ class Transaction:
         self.exceptions = Exceptions(conn)
         self.audit = AuditLog(conn)
         self.xref = CrossReference(conn)
+        self.memory = RecordMemory(conn)
 
 
 class SqlStore:
