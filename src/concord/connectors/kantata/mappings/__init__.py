@@ -1,0 +1,1 @@
+"""Kantata OX mapping files (``<collection>.<Canonical>.yaml``), their examples, and their hooks."""

@@ -1,0 +1,39 @@
+"""Code the Kantata mapping files call: approval states, which Kantata keeps on timesheet submissions
+rather than on the time entry itself (see ``concord.connectors.kantata.approvals``).
+
+Time entries must be read with ``include=active_submission,recent_submission,workspace`` for these to
+judge them; without, ``approval_of`` fails the record with a message saying so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from concord.connectors.kantata.approvals import TimeEntryStatus, approval_of
+from concord.mapping.context import MappingContext
+
+__all__ = ["expense_status", "time_entry_approved_at", "time_entry_approver", "time_entry_status"]
+
+
+def time_entry_status(record: Mapping[str, Any], context: MappingContext) -> str:
+    """Draft, submitted, approved or rejected, from the entry's timesheet submissions."""
+    return approval_of(record).status.value
+
+
+def time_entry_approver(record: Mapping[str, Any], context: MappingContext) -> str | None:
+    """The Kantata user who approved or rejected the entry (None while draft or submitted)."""
+    return approval_of(record).approver_id
+
+
+def time_entry_approved_at(record: Mapping[str, Any], context: MappingContext) -> str | None:
+    """When the entry was approved (None unless it is approved)."""
+    approval = approval_of(record)
+    return approval.resolved_at if approval.status is TimeEntryStatus.APPROVED else None
+
+
+def expense_status(record: Mapping[str, Any], context: MappingContext) -> str:
+    """Approved when Kantata says so, submitted while on an expense report, draft otherwise."""
+    if record.get("approved"):
+        return "approved"
+    return "submitted" if record.get("active_submission_id") else "draft"

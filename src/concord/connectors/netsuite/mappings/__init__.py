@@ -1,0 +1,1 @@
+"""NetSuite mapping files (``<record type>.<Canonical>.yaml``) and their examples."""

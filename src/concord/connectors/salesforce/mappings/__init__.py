@@ -1,0 +1,1 @@
+"""Salesforce mapping files (``<sObject>.<Canonical>.yaml``), their examples, and their hooks."""
