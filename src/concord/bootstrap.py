@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from concord.connectors.base import ConnectorServices
+from concord.connectors.http.budgets import QuotaBudgets
+from concord.engine.crossref import CrossReferenceService
 from concord.engine.delivery import Deliverer, DeliverySettings
 from concord.engine.dispatcher import Dispatcher
 from concord.engine.exception_queue import ExceptionQueue
 from concord.engine.flows import Flow, FlowRegistry
+from concord.engine.gates import ChangeGate, WriteScreen
 from concord.engine.ports import Clock, Connector, SystemClock
 from concord.engine.recorder import ChangeSchemas, Recorder
 from concord.engine.replay import Replayer
@@ -36,6 +40,8 @@ class Concord:
     exceptions: ExceptionQueue
     replayer: Replayer
     breakers: Breakers
+    connectors: Mapping[str, Connector] = field(default_factory=dict)
+    xref: CrossReferenceService | None = None
 
     def close(self) -> None:
         """Release the store."""
@@ -53,6 +59,8 @@ def bootstrap(
     store: SqlStore | None = None,
     rng: random.Random | None = None,
     log_to_stderr: bool = True,
+    gate: ChangeGate | None = None,
+    screen: WriteScreen | None = None,
 ) -> Concord:
     """Build Concord from settings; every port can be overridden (tests pass fakes through here)."""
     if log_to_stderr:
@@ -62,7 +70,7 @@ def bootstrap(
     connectors = dict(connectors or {})
     registry = FlowRegistry(flows)
     runner = FlowRunner(registry)
-    recorder = Recorder(store, schemas or ChangeSchemas(), settings.partitions, clock)
+    recorder = Recorder(store, schemas or ChangeSchemas(), settings.partitions, clock, gate)
     dispatcher = Dispatcher(
         store,
         registry,
@@ -83,6 +91,7 @@ def bootstrap(
         breakers,
         DeliverySettings(**settings.delivery.model_dump(exclude={"lanes"})),
         rng,
+        screen,
     )
     worker = Worker(
         store,
@@ -105,27 +114,59 @@ def bootstrap(
         exceptions=ExceptionQueue(store, runner, recorder, clock),
         replayer=Replayer(store, dispatcher, clock),
         breakers=breakers,
+        connectors=connectors,
+        xref=CrossReferenceService(store, clock),
     )
 
 
 def bootstrap_from_settings(settings: Settings, **overrides: Any) -> Concord:
     """Build Concord with the connectors and flows its configuration names."""
-    from concord.connectors.registry import build_connector
+    from concord.connectors.registry import build_connector, detected_objects, needs_services
     from concord.flows.catalog import bundles
 
-    connectors = {name: build_connector(name, options) for name, options in settings.connectors.items()}
+    clock: Clock = overrides.pop("clock", None) or SystemClock()
+    store: SqlStore = overrides.pop("store", None) or SqlStore.open(
+        settings.database_url, partitions=settings.partitions
+    )
+    services = None
+    configured = settings.connectors
+    if any(needs_services(opts, name) for name, opts in configured.items()):
+        services = _connector_services(settings, store, clock)
+    budgets = QuotaBudgets()
+    connectors = {name: build_connector(name, opts, services, budgets) for name, opts in configured.items()}
     schemas = ChangeSchemas()
     flows: list[Flow] = []
     sources: list[Source] = []
-    for bundle in bundles(settings.flows):
+    for name, opts in configured.items():
+        for model in detected_objects(name, opts):
+            schemas.register_canonical(model)
+            sources.append(Source(name, model.SCHEMA_NAME))
+    for bundle in bundles(settings.flows, settings):
         flows.extend(bundle.flows)
         bundle.register_schemas(schemas)
         sources.extend(s for s in bundle.sources if s.system in connectors)
     options: dict[str, Any] = {
+        "clock": clock,
+        "store": store,
         "connectors": connectors,
         "flows": flows,
         "schemas": schemas,
         "sources": sources,
     }
+    if settings.authority is not None:
+        from concord.governance import AuthorityGate, EchoScreen, load_authority
+
+        matrix = load_authority(settings.authority)
+        options.update(gate=AuthorityGate(matrix), screen=EchoScreen(matrix))
     options.update(overrides)
     return bootstrap(settings, **options)
+
+
+def _connector_services(settings: Settings, store: SqlStore, clock: Clock) -> ConnectorServices:
+    from concord.mapping import load_mappings
+
+    return ConnectorServices(
+        mappings=load_mappings(settings.mappings or None),
+        xref=CrossReferenceService(store, clock),
+        reference_tables=settings.reference_tables,
+    )

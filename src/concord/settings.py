@@ -15,6 +15,9 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: The authority matrix Concord ships with (``concord/governance/authority.yaml``).
+SHIPPED_AUTHORITY = Path(__file__).parent / "governance" / "authority.yaml"
+
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message says where and how to fix it."""
@@ -62,6 +65,12 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     flows: list[str] = Field(default_factory=list)
     connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: Which system owns which field (YAML); None switches governance and echo suppression off.
+    authority: Path | None = SHIPPED_AUTHORITY
+    #: Folders of mapping files to use instead of the shipped ones (``concord mappings check`` checks them).
+    mappings: list[Path] = Field(default_factory=list)
+    #: Named lookup tables mappings may use (e.g. ``region_legal_entity = {"UK" = "UK01"}``).
+    reference_tables: dict[str, dict[str, Any]] = Field(default_factory=dict)
     retry: RetrySettings = RetrySettings()
     breaker: BreakerSettings = BreakerSettings()
     delivery: DeliverySettingsModel = DeliverySettingsModel()

@@ -13,9 +13,12 @@ from rich.table import Table
 from concord.cli.common import ConfigOption, DatabaseOption, console, engine, errors, settings_for
 from concord.cli.demo_cmd import demo
 from concord.cli.exceptions_cmd import exceptions_app
+from concord.cli.mappings_cmd import mappings_app
 from concord.cli.replay_cmd import replay_app
 from concord.cli.sandbox_cmd import sandbox_app
 from concord.cli.schema_cmd import schema_app
+from concord.cli.sync_cmd import sync
+from concord.cli.xref_cmd import xref_app
 from concord.settings import STARTER_CONFIG
 from concord.storage.sql.database import current_revision, migrate, open_engine
 
@@ -25,12 +28,15 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 app.add_typer(exceptions_app, name="exceptions")
+app.add_typer(mappings_app, name="mappings")
 app.add_typer(replay_app, name="replay")
 app.add_typer(schema_app, name="schema")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(xref_app, name="xref")
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.command("demo")(demo)
+app.command("sync")(sync)
 
 
 @app.command()

@@ -16,6 +16,9 @@ import orjson
 
 JSON = dict[str, Any]
 
+UNMAPPABLE = "_unmappable"
+"""Key of a change payload whose platform record could not be mapped; its value says why."""
+
 
 def content_hash(payload: JSON) -> str:
     """A stable hash of a JSON payload (sorted keys), used when a source gives no version."""

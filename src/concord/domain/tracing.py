@@ -52,6 +52,16 @@ class TraceContext:
                 pass
         return cls.new()
 
+    @classmethod
+    def continuing(cls, trace_id: object) -> TraceContext | None:
+        """A new hop of the business transaction ``trace_id`` (as a platform field kept it), if valid."""
+        if not isinstance(trace_id, str):
+            return None
+        value = trace_id.strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{32}", value) or value == "0" * 32:
+            return None
+        return cls(value, secrets.token_hex(8))
+
     def child(self) -> TraceContext:
         """The next hop of the same business transaction."""
         return TraceContext(self.trace_id, secrets.token_hex(8), self.sampled)

@@ -64,7 +64,12 @@ class CannotEncode(PermanentError):
 
 
 class InvalidChange(ConcordError):
-    """A detected change is not a valid canonical record."""
+    """A detected change is not a valid canonical record (``category``: validation, or mapping when the
+    platform record could not even be read into one)."""
+
+    def __init__(self, reason: str, *, category: str = "validation") -> None:
+        super().__init__(reason)
+        self.category = category
 
 
 class ConcurrentWrite(ConcordError):

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from concord.engine.flows import Flow
 from concord.engine.recorder import ChangeSchemas
 from concord.engine.runtime import Source
-from concord.settings import ConfigError
+from concord.settings import ConfigError, Settings
 
 
 @dataclass(frozen=True)
@@ -22,7 +22,7 @@ class FlowBundle:
     sources: tuple[Source, ...] = field(default=())
 
 
-def _mirror() -> FlowBundle:
+def _mirror(settings: Settings) -> FlowBundle:
     from concord.testing.mirror_flow import MIRROR_FLOW, MIRROR_SOURCE, OBJECT, TestRecord
 
     return FlowBundle(
@@ -30,12 +30,38 @@ def _mirror() -> FlowBundle:
     )
 
 
-CATALOG: dict[str, Callable[[], FlowBundle]] = {"mirror": _mirror}
+def _alignment(object_type: str) -> Callable[[Settings], FlowBundle]:
+    def bundle(settings: Settings) -> FlowBundle:
+        from concord.domain.schemas import CANONICAL_MODELS
+        from concord.flows.master_data import alignment_flow
+
+        holders = [
+            name
+            for name, options in settings.connectors.items()
+            if object_type in (options.get("detect") or [])
+        ]
+        if len(holders) < 2:
+            raise ConfigError(
+                f"flow align_{object_type.lower()} needs at least two connectors that detect {object_type} "
+                f'(add "{object_type}" to their detect lists); found: {holders or "none"}'
+            )
+        model = CANONICAL_MODELS[object_type]
+        return FlowBundle(
+            (alignment_flow(object_type, holders),), lambda schemas: schemas.register_canonical(model)
+        )
+
+    return bundle
 
 
-def bundles(names: list[str]) -> list[FlowBundle]:
+CATALOG: dict[str, Callable[[Settings], FlowBundle]] = {
+    "mirror": _mirror,
+    "align_customer": _alignment("Customer"),
+}
+
+
+def bundles(names: list[str], settings: Settings) -> list[FlowBundle]:
     """The bundles for the configured flow names."""
     unknown = [n for n in names if n not in CATALOG]
     if unknown:
         raise ConfigError(f"unknown flows {unknown}; available: {', '.join(sorted(CATALOG))}")
-    return [CATALOG[n]() for n in names]
+    return [CATALOG[n](settings) for n in names]

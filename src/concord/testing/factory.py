@@ -33,7 +33,7 @@ class TestConnectorOptions(BaseModel):
     retry_after_s: float = Field(1.0, ge=0)
 
 
-def test_connector(name: str, options: Mapping[str, Any]) -> TestConnector:
+def test_connector(name: str, options: Mapping[str, Any], *_: object) -> TestConnector:
     """A test connector serving a generated feed, keeping its ledger in memory or in a file."""
     opts = TestConnectorOptions.model_validate(dict(options))
     behaviour = Behaviour(

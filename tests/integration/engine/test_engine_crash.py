@@ -41,15 +41,17 @@ changes = {CHANGES}
 records = {RECORDS}
 seed = {SEED}
 ledger = "{ledger}"
-latency_s = 0.01
+latency_s = 0.03
 
 [concord.retry]
 initial_s = 0.01
 max_delay_s = 0.2
 
 [concord.delivery]
+# Small, slow batches in two lanes: the work must outlast twenty lives whatever the machine's speed.
 batch_size = 100
-connector_batch = 50
+connector_batch = 10
+lanes = 2
 """
     )
     return config

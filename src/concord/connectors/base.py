@@ -1,0 +1,364 @@
+"""What every platform connector shares: the engine's ``Connector`` port built on a platform client and
+its mapping files.
+
+A platform connector (Salesforce, Kantata, NetSuite, and the ones to come) only says how to *poll* one
+platform object since a cursor and how to *write* a batch of platform records; everything between the
+platform's records and the engine's canonical changes and commands lives here, once:
+
+- **Detect.** Polled records go through the object's inbound mapping to canonical business fields, get
+  the canonical envelope (global id from the record's external-id field or the cross-reference, the id in
+  this system, change time and version, correlation id) and become ``Change`` s. A record the mapping
+  cannot read becomes a change that fails validation, so the recorder turns it into an exception record
+  that names the field: a bad record never stops the line, and is never dropped.
+- **Act.** Commands carry canonical JSON. ``upsert`` writes the whole record by external id (Concord's
+  global id lives in an external-id field in every target, so a repeated call converges); ``update``
+  changes some fields of a record Concord knows; ``delete`` removes one. Each record written carries the
+  correlation id of the business transaction where the platform has a place for it. Writes are grouped
+  into the platform's batch endpoints; each command still gets its own outcome.
+- **Cross-reference.** Every id Concord learns (read or created) is linked to its global id.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import structlog
+
+from concord.connectors.http.errors import translate
+from concord.connectors.http.governor import Priority
+from concord.domain.ids import is_global_id
+from concord.domain.messages import JSON, Change, CommandEnvelope
+from concord.domain.objects import ENVELOPE_FIELDS
+from concord.domain.tracing import TraceContext
+from concord.engine.errors import CannotEncode, Classification, ConcordError, Rejected, TransientError
+from concord.engine.ports import DetectedChanges, Failed, Outcome, Succeeded
+from concord.mapping import MappingSet, ObjectMapping
+from concord.mapping.runtime import MappingFailure
+
+log = structlog.get_logger(__name__)
+
+UNMAPPABLE = "_unmappable"
+"""Key of a change payload whose platform record the mapping could not read (the reason is its value)."""
+
+
+class CrossReferencePort(Protocol):
+    """The cross-reference as connectors use it (``concord.engine.crossref.CrossReferenceService``)."""
+
+    def ensure_many(self, system: str, object_type: str, system_ids: Sequence[str]) -> dict[str, str]: ...
+
+    def ensure(self, system: str, object_type: str, system_id: str) -> str: ...
+
+    def link(self, global_id: str, system: str, object_type: str, system_id: str) -> None: ...
+
+    def system_id(self, global_id: str, system: str, object_type: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class ConnectorServices:
+    """What the composition root hands every platform connector."""
+
+    mappings: MappingSet
+    xref: CrossReferencePort
+    reference_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+class MappingScope:
+    """The mapping context of one connector: references resolve through the cross-reference.
+
+    Mapping files name their platform (``salesforce``); the cross-reference knows systems by the
+    connector's configured name, which a firm with two orgs of one platform sets apart.
+    """
+
+    def __init__(self, services: ConnectorServices, platform: str, name: str) -> None:
+        self.services = services
+        self._systems = {platform: name}
+
+    def _system(self, system: str) -> str:
+        return self._systems.get(system, system)
+
+    def global_id(self, system: str, object_type: str, system_id: str) -> str:
+        return self.services.xref.ensure(self._system(system), object_type, system_id)
+
+    def system_id(self, system: str, object_type: str, global_id: str) -> str | None:
+        return self.services.xref.system_id(global_id, self._system(system), object_type)
+
+    def reference(self, table: str, key: str) -> Any | None:
+        return self.services.reference_tables.get(table, {}).get(key)
+
+
+@dataclass(frozen=True, slots=True)
+class PolledRecord:
+    """One platform record version found by a poll."""
+
+    system_id: str
+    changed_at: datetime
+    version: str
+    record: Mapping[str, Any]
+    deleted: bool = False
+    global_id: str | None = None
+    """Concord's global id, where the platform keeps it outside the record's fields (else the mapping's
+    external-id field is read)."""
+    correlation_id: str | None = None
+    """The business transaction's correlation id, where the platform keeps it outside the fields."""
+
+
+@dataclass(frozen=True, slots=True)
+class PolledPage:
+    """The records of one poll and the cursor to store once they are recorded."""
+
+    records: Sequence[PolledRecord]
+    next_cursor: str | None
+    more: bool
+
+
+@dataclass(frozen=True, slots=True)
+class PlatformWrite:
+    """One record to write: its global id, its platform id when known, and the platform fields."""
+
+    global_id: str
+    system_id: str | None
+    body: dict[str, Any]
+    correlation_id: str | None = None
+    """The business transaction's correlation id, for platforms that keep it outside the fields."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOutcome:
+    """What one platform write did."""
+
+    system_id: str | None = None
+    created: bool = False
+    failure: ConcordError | None = None
+
+
+CONNECTOR_OPTIONS = ("kind", "detect", "overlap_s")
+"""Options every platform connector takes beside its platform spec."""
+
+
+def spec_options(options: Mapping[str, Any]) -> dict[str, Any]:
+    """A connector's options without the ones every connector takes: what its platform spec validates."""
+    return {k: v for k, v in options.items() if k not in CONNECTOR_OPTIONS}
+
+
+def failure_of(error: Exception, system: str) -> ConcordError:
+    """``error`` as a Concord error (HTTP failures mapped; anything unexpected counts as transient)."""
+    translated = translate(error, system)
+    if isinstance(translated, ConcordError):
+        return translated
+    return TransientError(f"{system}: {type(error).__name__}: {error}")
+
+
+def _global_id_of(mapping: ObjectMapping, polled: PolledRecord) -> str:
+    kept = polled.global_id
+    if kept is None and mapping.external_id_field:
+        kept = polled.record.get(mapping.external_id_field)
+    # Someone else's value in the external-id field is not ours: the cross-reference decides then.
+    return str(kept) if is_global_id(kept) else ""
+
+
+def correlation_of(traceparent: str) -> str:
+    """The trace id (the business transaction's correlation id) of a W3C traceparent."""
+    return TraceContext.parse_or_new(traceparent).trace_id
+
+
+class PlatformConnector(ABC):
+    """The engine's ``Connector`` for one platform; subclasses poll and write, this class maps."""
+
+    platform: str
+    """The mapping files' platform name (``salesforce``)."""
+
+    def __init__(self, name: str, services: ConnectorServices) -> None:
+        self.name = name
+        self.services = services
+        self.scope = MappingScope(services, self.platform, name)
+
+    # -- what a platform provides ------------------------------------------------------------------
+
+    @abstractmethod
+    async def poll(
+        self, mapping: ObjectMapping, cursor: str | None, limit: int, priority: Priority = Priority.NORMAL
+    ) -> PolledPage:
+        """Up to ``limit`` record versions of ``mapping.platform_object`` changed since ``cursor``."""
+
+    @abstractmethod
+    def cursor_since(self, moment: datetime) -> str:
+        """A cursor from which a poll delivers the records changed at or after ``moment``."""
+
+    async def estimate(self, mapping: ObjectMapping, cursor: str | None) -> int | None:
+        """About how many records a poll from ``cursor`` will deliver, when the platform says cheaply."""
+        return None
+
+    @abstractmethod
+    async def write(self, mapping: ObjectMapping, writes: Sequence[PlatformWrite]) -> Sequence[WriteOutcome]:
+        """Upsert the records; one outcome per write.
+
+        A write whose ``system_id`` is known addresses that record and attaches the global id to it (a
+        record Concord found in the platform before it ever wrote there); the others are upserts by the
+        global id in the external-id field, which converge however often they are sent.
+        """
+
+    async def update(self, mapping: ObjectMapping, writes: Sequence[PlatformWrite]) -> Sequence[WriteOutcome]:
+        """Change some fields of records known by their platform id; one outcome per write."""
+        return [
+            WriteOutcome(failure=CannotEncode(f"{self.name} cannot update {mapping.platform_object}"))
+        ] * len(writes)
+
+    async def remove(self, mapping: ObjectMapping, system_ids: Sequence[str]) -> Sequence[WriteOutcome]:
+        """Delete records by their platform id; one outcome per id."""
+        return [
+            WriteOutcome(failure=CannotEncode(f"{self.name} cannot delete {mapping.platform_object}"))
+        ] * len(system_ids)
+
+    @abstractmethod
+    def classify(self, error: BaseException) -> Classification:
+        """Transient or permanent, and why (the platform's errors are mapped by its client)."""
+
+    @abstractmethod
+    async def aclose(self) -> None:
+        """Release the client's connections."""
+
+    # -- detect ------------------------------------------------------------------------------------
+
+    def mapping(self, object_type: str) -> ObjectMapping:
+        """This platform's mapping of canonical ``object_type``."""
+        found = self.services.mappings.find(self.platform, object_type)
+        if found is None:
+            raise CannotEncode(f"no mapping of {self.platform} records to canonical {object_type}")
+        return found
+
+    async def detect(self, object_type: str, cursor: str | None, limit: int) -> DetectedChanges:
+        mapping = self.mapping(object_type)
+        page = await self.poll(mapping, cursor, limit)
+        return DetectedChanges(self.changes(mapping, page.records), page.next_cursor, page.more)
+
+    def changes(self, mapping: ObjectMapping, records: Sequence[PolledRecord]) -> list[Change]:
+        """Canonical changes of a page of platform records."""
+        canonical = mapping.canonical
+        # A platform list may hold records of several kinds (Kantata stories: tasks and milestones);
+        # the others are not this object's changes.
+        records = [r for r in records if r.deleted or mapping.accepts(r.record)]
+        written = {r.system_id: _global_id_of(mapping, r) for r in records}
+        unknown = [r.system_id for r in records if not written.get(r.system_id)]
+        global_ids = self.services.xref.ensure_many(self.name, canonical, unknown) if unknown else {}
+        for system_id, global_id in written.items():
+            if global_id:
+                global_ids[system_id] = global_id
+                self.services.xref.link(global_id, self.name, canonical, system_id)
+        return [self._change(mapping, polled, global_ids[polled.system_id]) for polled in records]
+
+    def _change(self, mapping: ObjectMapping, polled: PolledRecord, global_id: str) -> Change:
+        kept = polled.correlation_id
+        if kept is None and mapping.correlation_field:
+            kept = polled.record.get(mapping.correlation_field)
+        trace = TraceContext.continuing(kept) or TraceContext.new()
+        envelope: JSON = {
+            "global_id": global_id,
+            "system_ids": {self.name: polled.system_id},
+            "source_system": self.name,
+            "source_changed_at": polled.changed_at.isoformat(),
+            "source_version": polled.version[:250],
+            "correlation_id": trace.trace_id,
+        }
+        if polled.deleted:
+            payload: JSON = envelope
+        else:
+            try:
+                payload = {**mapping.to_canonical(polled.record, self.scope).values, **envelope}
+            except (MappingFailure, ConcordError) as error:
+                payload = {**envelope, UNMAPPABLE: str(error)}
+        return Change(
+            system=self.name,
+            object_type=mapping.canonical,
+            source_id=polled.system_id,
+            payload=payload,
+            changed_at=polled.changed_at,
+            version=polled.version,
+            deleted=polled.deleted,
+            traceparent=trace.traceparent,
+        )
+
+    # -- act ---------------------------------------------------------------------------------------
+
+    async def execute(self, commands: Sequence[CommandEnvelope]) -> Sequence[Outcome]:
+        outcomes: list[Outcome | None] = [None] * len(commands)
+        groups: dict[tuple[str, str], list[int]] = {}
+        for index, command in enumerate(commands):
+            groups.setdefault((command.action, command.object_type), []).append(index)
+        for (action, object_type), indexes in groups.items():
+            batch = [commands[i] for i in indexes]
+            for i, outcome in zip(
+                indexes, await self._execute_group(action, object_type, batch), strict=True
+            ):
+                outcomes[i] = outcome
+        return [o if o is not None else Failed(Classification(True, "no outcome")) for o in outcomes]
+
+    async def _execute_group(
+        self, action: str, object_type: str, commands: Sequence[CommandEnvelope]
+    ) -> list[Outcome]:
+        try:
+            mapping = self.mapping(object_type)
+        except CannotEncode as error:
+            return [Failed(self.classify(error), str(error))] * len(commands)
+        if action not in ("upsert", "update", "delete"):
+            unknown = CannotEncode(f"{self.name} does not know the action '{action}' for {object_type}")
+            return [Failed(self.classify(unknown), str(unknown))] * len(commands)
+        outcomes: list[Outcome | None] = [None] * len(commands)
+        sendable: list[tuple[int, PlatformWrite]] = []
+        for index, command in enumerate(commands):
+            try:
+                sendable.append((index, self._prepare(action, mapping, command)))
+            except (CannotEncode, Rejected) as error:
+                outcomes[index] = Failed(self.classify(error), str(error))
+        if sendable:
+            writes = [w for _, w in sendable]
+            if action == "upsert":
+                results = await self.write(mapping, writes)
+            elif action == "update":
+                results = await self.update(mapping, writes)
+            else:
+                results = await self.remove(mapping, [w.system_id or "" for w in writes])
+            for (index, write), result in zip(sendable, results, strict=True):
+                outcomes[index] = self._outcome(mapping, write, result, delete=action == "delete")
+        return [o if o is not None else Failed(Classification(True, "no outcome")) for o in outcomes]
+
+    def _prepare(self, action: str, mapping: ObjectMapping, command: CommandEnvelope) -> PlatformWrite:
+        payload = command.payload
+        global_id = str(payload.get("global_id") or "")
+        if not global_id:
+            raise CannotEncode(f"a {action} of {mapping.canonical} needs the record's global_id")
+        system_id = str(payload.get("system_id") or "") or self.services.xref.system_id(
+            global_id, self.name, mapping.canonical
+        )
+        if action == "delete":
+            if not system_id:
+                raise Rejected(f"{self.name} holds no {mapping.canonical} with global id {global_id}")
+            return PlatformWrite(global_id, system_id, {})
+        correlation = correlation_of(command.traceparent)
+        if action == "update":
+            if not system_id:
+                raise Rejected(f"{self.name} holds no {mapping.canonical} with global id {global_id}")
+            values = payload.get("values")
+            if not isinstance(values, dict) or not values:
+                raise CannotEncode(f"an update of {mapping.canonical} needs the values to change")
+            body = mapping.to_platform(values, self.scope, correlation_id=correlation)
+            return PlatformWrite(global_id, system_id, body, correlation)
+        values = {k: v for k, v in payload.items() if k not in ENVELOPE_FIELDS and k != "system_id"}
+        body = mapping.to_platform(values, self.scope, global_id=global_id, correlation_id=correlation)
+        return PlatformWrite(global_id, system_id, body, correlation)
+
+    def _outcome(
+        self, mapping: ObjectMapping, write: PlatformWrite, result: WriteOutcome, *, delete: bool
+    ) -> Outcome:
+        if result.failure is not None:
+            return Failed(self.classify(result.failure), str(result.failure))
+        system_id = result.system_id or write.system_id
+        if system_id and not delete:
+            self.services.xref.link(write.global_id, self.name, mapping.canonical, system_id)
+        answer: JSON = {"system": self.name, "global_id": write.global_id, "system_id": system_id}
+        if result.created:
+            answer["created"] = True
+        return Succeeded(answer)

@@ -1,0 +1,166 @@
+"""The Salesforce connector as the engine uses it, against the emulator: canonical changes through the
+mapping files, global ids in the external-id field, correlation ids on every record written, batch
+upserts that converge, and bad records turned into readable mapping problems."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from platform_support import canonical_customer, open_store, services, upsert, validate
+from sf_client_support import Emulator, run
+
+from concord.connectors.salesforce import SalesforceClient
+from concord.connectors.salesforce.connector import SalesforceConnector
+from concord.domain.messages import Change
+from concord.domain.tracing import TraceContext
+from concord.engine.errors import InvalidChange
+from concord.engine.ports import Failed, Succeeded
+from concord.storage.sql.store import SqlStore
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Iterator[SqlStore]:
+    opened = open_store(f"sqlite:///{tmp_path}/c.db")
+    yield opened
+    opened.close()
+
+
+def connector(emulator: Emulator, store: SqlStore, **spec: object) -> SalesforceConnector:
+    return SalesforceConnector("salesforce", services(store), SalesforceClient(emulator.spec(**spec)))
+
+
+def accounts(count: int, prefix: str = "Client") -> list[dict[str, object]]:
+    return [
+        {
+            "Name": f"{prefix} {n:04d}",
+            "BillingStreet": f"{n} High Street",
+            "BillingCity": "Leeds",
+            "BillingCountry": "United Kingdom",
+            "CurrencyIsoCode": "GBP",
+        }
+        for n in range(count)
+    ]
+
+
+def test_detects_accounts_as_canonical_customers_through_five_pages(
+    emulator: Emulator, store: SqlStore
+) -> None:
+    ids = emulator.seed("Account", accounts(1001))
+    sf = connector(emulator, store, query_batch_size=200)
+
+    async def scenario() -> list[Change]:
+        found: list[Change] = []
+        cursor = None
+        while True:
+            page = await sf.detect("Customer", cursor, 2000)
+            found += page.changes
+            cursor = page.next_cursor
+            if not page.more:
+                break
+        again = await sf.detect("Customer", cursor, 2000)
+        await sf.aclose()
+        assert again.changes == []
+        return found
+
+    changes = run(scenario())
+    assert len(changes) == 1001
+    payloads = validate(changes, "Customer")
+    first = payloads[0]
+    assert first["name"] == "Client 0000" and first["currency"] == "GBP"
+    assert first["billing_address"]["country"] == "GB" and first["source_system"] == "salesforce"
+    # Global ids are minted once and kept in the cross-reference.
+    xref = services(store).xref
+    assert xref.global_id("salesforce", "Customer", ids[0]) == first["global_id"]
+    assert len({p["global_id"] for p in payloads}) == 1001
+    assert emulator.count(path="*/query*") >= 6  # 1,001 rows at 200 a page
+
+
+def test_upsert_twice_is_one_record_carrying_global_and_correlation_ids(
+    emulator: Emulator, store: SqlStore
+) -> None:
+    sf = connector(emulator, store)
+    customer = canonical_customer(
+        "Globex Corporation", billing_address={"lines": ["1 Main St"], "city": "Austin", "country": "US"}
+    )
+    trace = TraceContext.new()
+
+    async def scenario() -> list[object]:
+        first = await sf.execute([upsert("salesforce", "Customer", customer, trace)])
+        renamed = {**customer, "name": "Globex Corp."}
+        second = await sf.execute([upsert("salesforce", "Customer", renamed, trace)])
+        await sf.aclose()
+        return [*first, *second]
+
+    first, second = run(scenario())
+    assert isinstance(first, Succeeded) and isinstance(second, Succeeded)
+    assert first.result["system_id"] == second.result["system_id"]
+    assert first.result.get("created") is True and "created" not in second.result
+    rows = run(_query(emulator, "SELECT Id, Name, Concord_Id__c, Concord_Correlation_Id__c FROM Account"))
+    assert len(rows) == 1
+    assert rows[0]["Name"] == "Globex Corp." and rows[0]["Concord_Id__c"] == customer["global_id"]
+    assert rows[0]["Concord_Correlation_Id__c"] == trace.trace_id
+    assert services(store).xref.system_id(customer["global_id"], "salesforce", "Customer") == rows[0]["Id"]
+
+
+async def _query(emulator: Emulator, soql: str) -> list[dict[str, object]]:
+    async with SalesforceClient(emulator.spec()) as client:
+        return [dict(r) async for r in client.query(soql)]
+
+
+def test_many_upserts_go_through_sobject_collections(emulator: Emulator, store: SqlStore) -> None:
+    sf = connector(emulator, store)
+    commands = [upsert("salesforce", "Customer", canonical_customer(f"Batch {n:03d}")) for n in range(450)]
+
+    async def scenario() -> list[object]:
+        outcomes = await sf.execute(commands)
+        await sf.aclose()
+        return list(outcomes)
+
+    outcomes = run(scenario())
+    assert all(isinstance(o, Succeeded) for o in outcomes)
+    # 450 records in chunks of 200: three calls, not 450.
+    assert emulator.count(path="*/composite/sobjects/Account/Concord_Id__c") == 3
+
+
+def test_a_record_the_target_refuses_fails_alone_with_the_platforms_reason(
+    emulator: Emulator, store: SqlStore
+) -> None:
+    sf = connector(emulator, store)
+    good = canonical_customer("Initech")
+    too_long = canonical_customer("I" * 300)
+
+    async def scenario() -> list[object]:
+        outcomes = await sf.execute(
+            [upsert("salesforce", "Customer", good), upsert("salesforce", "Customer", too_long)]
+        )
+        await sf.aclose()
+        return list(outcomes)
+
+    ok, refused = run(scenario())
+    assert isinstance(ok, Succeeded)
+    assert isinstance(refused, Failed) and not refused.classification.transient
+
+
+def test_a_bad_record_becomes_a_readable_refusal_and_the_rest_flows_on(
+    emulator: Emulator, store: SqlStore
+) -> None:
+    emulator.seed(
+        "Account",
+        [
+            {"Name": "Odd Ltd", "BillingStreet": "1 Rue", "BillingCity": "Paris", "BillingCountry": "Narnia"},
+            {"Name": "Fine Ltd"},
+        ],
+    )
+    sf = connector(emulator, store)
+
+    async def scenario() -> list[Change]:
+        page = await sf.detect("Customer", None, 100)
+        await sf.aclose()
+        return list(page.changes)
+
+    odd, fine = run(scenario())
+    assert validate([fine], "Customer")[0]["name"] == "Fine Ltd"
+    with pytest.raises(InvalidChange, match=r"billing_address\.country"):
+        validate([odd], "Customer")
