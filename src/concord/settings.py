@@ -76,6 +76,19 @@ class Settings(BaseSettings):
     delivery: DeliverySettingsModel = DeliverySettingsModel()
 
 
+def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    """``over`` on top of ``base``, section by section: an environment variable for one connector's
+    secret (``CONCORD_CONNECTORS__SALESFORCE__AUTH__CONSUMER_SECRET``) completes that connector's
+    section of the file instead of replacing every connector."""
+    merged = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
 def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
     """Settings from the TOML file (if any), overridden by the environment and by ``overrides``."""
     path = path or Path(os.environ.get("CONCORD_CONFIG", "concord.toml"))
@@ -88,7 +101,8 @@ def load_settings(path: Path | None = None, **overrides: Any) -> Settings:
         file_values = file_values.get("concord", file_values)
     try:
         from_env = Settings().model_dump(exclude_unset=True)
-        merged = {**file_values, **from_env, **{k: v for k, v in overrides.items() if v is not None}}
+        merged = _deep_merge(file_values, from_env)
+        merged.update({k: v for k, v in overrides.items() if v is not None})
         return Settings(**merged)
     except ValidationError as error:
         issues = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 import structlog
 
-from concord.connectors.base import PlatformConnector, PolledPage
+from concord.connectors.base import PlatformConnector
 from concord.connectors.http.governor import Priority
 from concord.engine.errors import Throttled, TransientError
 from concord.engine.recorder import Recorder
@@ -102,6 +102,7 @@ class Backfill:
         """Pull every record of ``object_type`` changed since ``since`` (resuming an earlier run unless
         ``restart``); returns the totals."""
         mapping = self.connector.mapping(object_type)
+        self.recorder.schemas.register_canonical(mapping.model)
         name = backfill_cursor_name(mapping.canonical)
         progress = BackfillProgress(self.connector.name, mapping.canonical)
         stored = None if restart else self.stored_cursor(mapping.canonical)
@@ -110,20 +111,35 @@ class Backfill:
         if cursor is None and since is not None:
             cursor = self.connector.cursor_since(since)
         progress.total = await self._estimate(mapping, cursor)
-        while True:
-            page = await self._with_retries(self._poller(mapping, cursor), progress)
-            changes = self.connector.changes(mapping, page.records)
-            summary = self.recorder.record(self.connector.name, name, changes, page.next_cursor)
-            cursor = page.next_cursor
-            progress.pages += 1
-            progress.pulled += len(page.records)
-            progress.recorded += summary.recorded
-            progress.duplicates += summary.duplicates
-            progress.rejected += summary.rejected
-            if on_progress is not None:
-                on_progress(progress)
-            if not page.more:
-                break
+        failures = 0
+        finished = False
+        while not finished:
+            try:
+                async for page in self.connector.stream(mapping, cursor, self.page_size, Priority.BACKGROUND):
+                    changes = self.connector.changes(mapping, page.records)
+                    summary = self.recorder.record(self.connector.name, name, changes, page.next_cursor)
+                    cursor = page.next_cursor
+                    failures = 0
+                    progress.pages += 1
+                    progress.pulled += len(page.records)
+                    progress.recorded += summary.recorded
+                    progress.duplicates += summary.duplicates
+                    progress.rejected += summary.rejected
+                    if on_progress is not None:
+                        on_progress(progress)
+                finished = True
+            except Throttled as error:  # a spent budget or the platform's throttling: wait, never fail
+                progress.waits += 1
+                wait = error.retry_after or 1.0
+                log.info("backfill waits for the API budget", system=progress.system, wait_s=wait)
+                await self.sleep(wait)
+            except TransientError as error:  # go on from the last recorded page
+                failures += 1
+                if failures > self.max_retries:
+                    raise
+                wait = min(0.5 * 2 ** (failures - 1), 30.0)
+                log.warning("backfill page failed; retrying", reason=error.reason, wait_s=wait)
+                await self.sleep(wait)
         progress.done = True
         log.info(
             "backfill finished",
@@ -138,32 +154,8 @@ class Backfill:
             on_progress(progress)
         return progress
 
-    def _poller(self, mapping: ObjectMapping, cursor: str | None) -> Callable[[], Awaitable[PolledPage]]:
-        def poll() -> Awaitable[PolledPage]:
-            return self.connector.poll(mapping, cursor, self.page_size, Priority.BACKGROUND)
-
-        return poll
-
     async def _estimate(self, mapping: ObjectMapping, cursor: str | None) -> int | None:
         try:
             return await self.connector.estimate(mapping, cursor)
         except TransientError:  # only for the progress bar's ETA: go on without one
             return None
-
-    async def _with_retries(self, call: Callable[[], Awaitable[T]], progress: BackfillProgress) -> T:
-        failures = 0
-        while True:
-            try:
-                return await call()
-            except Throttled as error:  # a spent budget or the platform's throttling: wait, never fail
-                progress.waits += 1
-                wait = error.retry_after or 1.0
-                log.info("backfill waits for the API budget", system=progress.system, wait_s=wait)
-                await self.sleep(wait)
-            except TransientError as error:
-                failures += 1
-                if failures > self.max_retries:
-                    raise
-                wait = min(0.5 * 2 ** (failures - 1), 30.0)
-                log.warning("backfill page failed; retrying", reason=error.reason, wait_s=wait)
-                await self.sleep(wait)

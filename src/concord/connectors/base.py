@@ -21,7 +21,7 @@ platform's records and the engine's canonical changes and commands lives here, o
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -73,15 +73,26 @@ class MappingScope:
     connector's configured name, which a firm with two orgs of one platform sets apart.
     """
 
+    CACHE_LIMIT = 100_000
+
     def __init__(self, services: ConnectorServices, platform: str, name: str) -> None:
         self.services = services
         self._systems = {platform: name}
+        # A platform id, once linked, keeps its global id (a merge leaves an alias that still resolves),
+        # so references repeated on every record of a page (project, person) are looked up once.
+        self._known: dict[tuple[str, str, str], str] = {}
 
     def _system(self, system: str) -> str:
         return self._systems.get(system, system)
 
     def global_id(self, system: str, object_type: str, system_id: str) -> str:
-        return self.services.xref.ensure(self._system(system), object_type, system_id)
+        key = (self._system(system), object_type, system_id)
+        found = self._known.get(key)
+        if found is None:
+            if len(self._known) >= self.CACHE_LIMIT:
+                self._known.clear()
+            found = self._known[key] = self.services.xref.ensure(*key)
+        return found
 
     def system_id(self, system: str, object_type: str, global_id: str) -> str | None:
         return self.services.xref.system_id(global_id, self._system(system), object_type)
@@ -183,6 +194,21 @@ class PlatformConnector(ABC):
         self, mapping: ObjectMapping, cursor: str | None, limit: int, priority: Priority = Priority.NORMAL
     ) -> PolledPage:
         """Up to ``limit`` record versions of ``mapping.platform_object`` changed since ``cursor``."""
+
+    async def stream(
+        self, mapping: ObjectMapping, cursor: str | None, page_size: int, priority: Priority = Priority.NORMAL
+    ) -> AsyncGenerator[PolledPage, None]:
+        """Every change since ``cursor``, page after page, each with the cursor to store after it.
+
+        Platforms override it to keep one poll open: a poll that restarts from its cursor must re-read
+        the records that share its high-water stamp, and a bulk import stamps thousands alike.
+        """
+        while True:
+            page = await self.poll(mapping, cursor, page_size, priority)
+            yield page
+            if not page.more:
+                return
+            cursor = page.next_cursor
 
     @abstractmethod
     def cursor_since(self, moment: datetime) -> str:

@@ -4,20 +4,30 @@ upserts that converge, and bad records turned into readable mapping problems."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from platform_support import canonical_customer, open_store, services, upsert, validate
+from platform_support import canonical_customer, open_store, services, settle, upsert, validate
 from sf_client_support import Emulator, run
 
+from concord.bootstrap import bootstrap
+from concord.connectors.http import GovernorPolicy
 from concord.connectors.salesforce import SalesforceClient
 from concord.connectors.salesforce.connector import SalesforceConnector
-from concord.domain.messages import Change
+from concord.domain.messages import Change, CommandSpec
+from concord.domain.objects import Customer
 from concord.domain.tracing import TraceContext
 from concord.engine.errors import InvalidChange
+from concord.engine.flows import BusinessRef, Flow, Step
 from concord.engine.ports import Failed, Succeeded
+from concord.engine.recorder import ChangeSchemas
+from concord.engine.runtime import Source
+from concord.settings import DeliverySettingsModel, RetrySettings, Settings
 from concord.storage.sql.store import SqlStore
+from concord.testing.connector import TestConnector
 
 
 @pytest.fixture
@@ -164,3 +174,58 @@ def test_a_bad_record_becomes_a_readable_refusal_and_the_rest_flows_on(
     assert validate([fine], "Customer")[0]["name"] == "Fine Ltd"
     with pytest.raises(InvalidChange, match=r"billing_address\.country"):
         validate([odd], "Customer")
+
+
+def test_a_spent_daily_quota_pauses_delivery_and_it_resumes_without_a_failure(
+    emulator: Emulator, store: SqlStore
+) -> None:
+    emulator.profile(
+        mode="realistic", daily_call_limit=40, latency_ms=0.0, jitter_ms=0.0, reset_counters=True
+    )
+    records = [canonical_customer(f"Quota {n:02d}") for n in range(60)]
+    feed = [Change("crm", "Customer", r["global_id"], r, datetime.now(UTC), version="1") for r in records]
+    policy = GovernorPolicy(
+        max_concurrency=2, pace_at=0.8, pause_at=0.9, max_pace_interval_s=0.01, pause_s=0.5
+    )
+    sf = SalesforceConnector("salesforce", services(store), SalesforceClient(emulator.spec(rate=policy)))
+    schemas = ChangeSchemas()
+    schemas.register_canonical(Customer)
+    flow = Flow(
+        "push_customers",
+        frozenset({"CustomerChanged"}),
+        (Step("upsert", lambda ctx: [CommandSpec("salesforce", "upsert", "Customer", ctx.trigger)]),),
+        key=lambda event: event.payload["global_id"],
+        business=lambda event: BusinessRef("Customer", event.payload["global_id"], event.payload["name"]),
+    )
+    concord = bootstrap(
+        Settings(
+            database_url="sqlite://",
+            partitions=4,
+            retry=RetrySettings(initial_s=0.01, max_delay_s=0.05, max_attempts=3),
+            delivery=DeliverySettingsModel(connector_batch=1, lanes=2),
+        ),
+        connectors={"crm": TestConnector(name="crm", feed=feed), "salesforce": sf},
+        flows=[flow],
+        schemas=schemas,
+        sources=[Source("crm", "Customer")],
+        store=store,
+        log_to_stderr=False,
+    )
+
+    async def scenario() -> None:
+        # One call a record: the 40-call day runs out part of the way through (pausing at 90 %).
+        for _ in range(200):
+            await concord.worker.step()
+        with store.transaction() as tx:
+            assert tx.outbox.count_by_status().get("pending", 0) > 0  # waiting, not failed
+            assert tx.exceptions.counts() == {}
+        emulator.ok("PUT", "clock", json={"advance_s": 86_400})  # a new quota day
+        await asyncio.sleep(0.6)  # the governor's pause is over; its probe finds the fresh day
+        await settle(concord, rounds=400)
+        await sf.aclose()
+
+    run(scenario(), timeout_s=60)
+    with store.transaction() as tx:
+        assert tx.outbox.count_by_status() == {"done": 60}
+        assert tx.exceptions.counts() == {}
+    assert emulator.count(status=403) == 0  # Salesforce never had to refuse a call

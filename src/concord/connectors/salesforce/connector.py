@@ -8,7 +8,7 @@ overlap; the consumer secret or private key comes from the environment
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -66,18 +66,31 @@ class SalesforceConnector(PlatformConnector):
     async def poll(
         self, mapping: ObjectMapping, cursor: str | None, limit: int, priority: Priority = Priority.NORMAL
     ) -> PolledPage:
+        pages = self.stream(mapping, cursor, limit, priority)
+        try:
+            return await anext(pages)
+        finally:
+            await pages.aclose()
+
+    async def stream(
+        self, mapping: ObjectMapping, cursor: str | None, page_size: int, priority: Priority = Priority.NORMAL
+    ) -> AsyncGenerator[PolledPage, None]:
         fields = mapping.source_fields()
         poll = changed_since(
             self.client, mapping.platform_object, fields, cursor, self.overlap, priority=priority
         )
         try:
-            found = await poll.take(limit)
+            while True:
+                found = await poll.take(page_size)
+                records = [
+                    PolledRecord(r.record_id, r.modstamp, r.version, r.record, deleted=r.deleted)
+                    for r in found
+                ]
+                yield PolledPage(records, poll.cursor.encode(), bool(poll.more))
+                if not poll.more:
+                    return
         finally:
             await poll.aclose()
-        records = [
-            PolledRecord(r.record_id, r.modstamp, r.version, r.record, deleted=r.deleted) for r in found
-        ]
-        return PolledPage(records, poll.cursor.encode(), bool(poll.more))
 
     def cursor_since(self, moment: datetime) -> str:
         return ModstampCursor.starting_at(moment).encode()
