@@ -24,7 +24,7 @@ from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import structlog
 
@@ -40,6 +40,8 @@ from concord.mapping import MappingSet, ObjectMapping
 from concord.mapping.runtime import MappingFailure
 
 log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
 
 UNMAPPABLE = "_unmappable"
 """Key of a change payload whose platform record the mapping could not read (the reason is its value)."""
@@ -99,6 +101,23 @@ class MappingScope:
 
     def reference(self, table: str, key: str) -> Any | None:
         return self.services.reference_tables.get(table, {}).get(key)
+
+
+class StoredCursor(Protocol):
+    def encode(self) -> str: ...
+
+
+class ChangeStream(Protocol[T]):
+    """What a platform's change poll offers (``concord.connectors.http.polling.Poll`` and its cursor)."""
+
+    more: bool | None
+
+    @property
+    def cursor(self) -> StoredCursor: ...
+
+    async def take(self, limit: int) -> list[T]: ...
+
+    async def aclose(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,25 +209,41 @@ class PlatformConnector(ABC):
     # -- what a platform provides ------------------------------------------------------------------
 
     @abstractmethod
+    def open_poll(self, mapping: ObjectMapping, cursor: str | None, priority: Priority) -> ChangeStream[Any]:
+        """A poll of ``mapping.platform_object``'s changes since ``cursor`` (the platform's own)."""
+
+    @abstractmethod
+    def polled(self, mapping: ObjectMapping, item: Any) -> PolledRecord:
+        """One record version a poll handed out, as the connector hands it on."""
+
     async def poll(
         self, mapping: ObjectMapping, cursor: str | None, limit: int, priority: Priority = Priority.NORMAL
     ) -> PolledPage:
         """Up to ``limit`` record versions of ``mapping.platform_object`` changed since ``cursor``."""
+        pages = self.stream(mapping, cursor, limit, priority)
+        try:
+            return await anext(pages)
+        finally:
+            await pages.aclose()
 
     async def stream(
         self, mapping: ObjectMapping, cursor: str | None, page_size: int, priority: Priority = Priority.NORMAL
     ) -> AsyncGenerator[PolledPage, None]:
         """Every change since ``cursor``, page after page, each with the cursor to store after it.
 
-        Platforms override it to keep one poll open: a poll that restarts from its cursor must re-read
-        the records that share its high-water stamp, and a bulk import stamps thousands alike.
+        One poll stays open for the whole stream: a poll that restarted from its cursor would re-read
+        every record sharing its high-water stamp, and a bulk import stamps thousands alike.
         """
-        while True:
-            page = await self.poll(mapping, cursor, page_size, priority)
-            yield page
-            if not page.more:
-                return
-            cursor = page.next_cursor
+        poll = self.open_poll(mapping, cursor, priority)
+        try:
+            while True:
+                found = await poll.take(page_size)
+                records = [self.polled(mapping, item) for item in found]
+                yield PolledPage(records, poll.cursor.encode(), bool(poll.more))
+                if not poll.more:
+                    return
+        finally:
+            await poll.aclose()
 
     @abstractmethod
     def cursor_since(self, moment: datetime) -> str:

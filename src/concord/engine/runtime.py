@@ -75,15 +75,30 @@ class Worker:
         self.idle_sleep_s = idle_sleep_s
         self.delivery_lanes = delivery_lanes
         self.progress = Progress()
+        self._held: dict[tuple[str, str], tuple[int, float]] = {}
+        """Sources whose last poll failed: (failures in a row, monotonic time before which not to poll)."""
 
     async def poll_once(self) -> int:
-        """Detect and record one page from each source; returns how many changes were seen."""
+        """Detect and record one page from each source; returns how many changes were seen.
+
+        A poll that fails leaves its cursor where it was and is tried again (at once the first time, then
+        backing off), so a platform's hiccup neither loses changes nor stops the other sources; a
+        permanent failure is logged as an error and does not count as work left for ``until_idle``.
+        """
         seen = 0
         for source in self.sources:
+            key = (source.system, source.object_type)
+            if self._held.get(key, (0, 0.0))[1] > time.monotonic():
+                continue  # backing off after a failed poll
             connector = self.connectors[source.system]
             with self.store.transaction() as tx:
                 cursor = tx.cursors.get(source.system, source.object_type)
-            page = await connector.detect(source.object_type, cursor, source.page_size)
+            try:
+                page = await connector.detect(source.object_type, cursor, source.page_size)
+            except Exception as error:  # the connector says how; the cursor stays
+                self._poll_failed(connector, source, error)
+                continue
+            self._held.pop(key, None)
             if not page.more:
                 self.progress.exhausted.add((source.system, source.object_type))
             else:
@@ -97,6 +112,26 @@ class Worker:
             self.progress.duplicates += summary.duplicates
             self.progress.rejected += summary.rejected
         return seen
+
+    def _poll_failed(self, connector: Connector, source: Source, error: Exception) -> None:
+        key = (source.system, source.object_type)
+        failures = self._held.get(key, (0, 0.0))[0] + 1
+        verdict = connector.classify(error)
+        wait = verdict.retry_after or (0.0 if failures == 1 else min(0.1 * 2 ** (failures - 2), 60.0))
+        self._held[key] = (failures, time.monotonic() + wait)
+        if verdict.transient:
+            self.progress.exhausted.discard(key)
+        else:  # waiting cannot help (refused credentials, a query the platform rejects): not work left
+            self.progress.exhausted.add(key)
+        (log.warning if verdict.transient else log.error)(
+            "detection failed; polling again from the same cursor",
+            system=source.system,
+            object_type=source.object_type,
+            failures=failures,
+            transient=verdict.transient,
+            reason=verdict.reason,
+            retry_in_s=round(wait, 3),
+        )
 
     async def dispatch_once(self) -> int:
         """Decide one batch of recorded events."""

@@ -2,12 +2,18 @@
 references (Kantata has no external-id field: Concord's global id is the ``service_model_ref`` of an
 external reference, and the correlation id its ``external_message``, both visible in Kantata).
 
+Writes: a record Concord knows by its Kantata id is updated there, with the reference attached (a record
+found in Kantata before Concord wrote to it carries none yet, so a look-up by reference would miss it and
+create a twin). The others are looked up by reference and updated or created: in bulk where Kantata takes
+bulk creates (time entries, expenses), one record a call elsewhere (workspaces, stories).
+
 Configuration (``[concord.connectors.kantata]``) is a ``KantataSpec`` plus ``kind`` and the poll's
 overlap; secrets come from the environment, never from the file.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
@@ -18,7 +24,6 @@ from concord.connectors.base import (
     ConnectorServices,
     PlatformConnector,
     PlatformWrite,
-    PolledPage,
     PolledRecord,
     WriteOutcome,
     failure_of,
@@ -26,12 +31,17 @@ from concord.connectors.base import (
 )
 from concord.connectors.http.errors import classify
 from concord.connectors.http.governor import Priority, RateGovernor
-from concord.connectors.kantata.changes import DEFAULT_OVERLAP, changed_since
+from concord.connectors.kantata.changes import DEFAULT_OVERLAP, ChangedRecord, ChangePoll, changed_since
 from concord.connectors.kantata.client import KantataClient
 from concord.connectors.kantata.cursor import StampCursor
-from concord.connectors.kantata.references import SHOW_HIDDEN, ExternalRef, bulk_upsert_by_reference
+from concord.connectors.kantata.references import (
+    SHOW_HIDDEN,
+    ExternalRef,
+    bulk_upsert_by_reference,
+    upsert_by_reference,
+)
 from concord.connectors.kantata.spec import KantataSpec
-from concord.engine.errors import Classification
+from concord.engine.errors import Classification, TransientError
 from concord.mapping import ObjectMapping
 
 REFERENCES = "external_references"
@@ -41,6 +51,10 @@ INCLUDES: dict[str, tuple[str, ...]] = {
     "stories": ("workspace",),
 }
 """Associations each collection's mapping reads besides the record (Kantata joins them on request)."""
+
+BULK_CREATE = frozenset({"time_entries", "expenses"})
+"""Collections Kantata creates in bulk (``{"time_entries": [...]}``, 100 a call); the others (workspaces,
+stories) refuse the plural key and take one object a call."""
 
 
 class KantataOptions(BaseModel):
@@ -68,11 +82,9 @@ class KantataConnector(PlatformConnector):
         self.client = client
         self.overlap = overlap
 
-    async def poll(
-        self, mapping: ObjectMapping, cursor: str | None, limit: int, priority: Priority = Priority.NORMAL
-    ) -> PolledPage:
+    def open_poll(self, mapping: ObjectMapping, cursor: str | None, priority: Priority) -> ChangePoll:
         collection = mapping.platform_object
-        poll = changed_since(
+        return changed_since(
             self.client,
             collection,
             cursor,
@@ -81,25 +93,18 @@ class KantataConnector(PlatformConnector):
             include=[REFERENCES, *INCLUDES.get(collection, ())],
             priority=priority,
         )
-        try:
-            found = await poll.take(limit)
-        finally:
-            await poll.aclose()
-        records = []
-        for r in found:
-            ref = self._reference(mapping, r.record)
-            records.append(
-                PolledRecord(
-                    r.record_id,
-                    r.updated_at,
-                    r.version,
-                    r.record,
-                    deleted=r.deleted,
-                    global_id=None if ref is None else ref.get("service_model_ref"),
-                    correlation_id=None if ref is None else ref.get("external_message"),
-                )
-            )
-        return PolledPage(records, poll.cursor.encode(), bool(poll.more))
+
+    def polled(self, mapping: ObjectMapping, item: ChangedRecord) -> PolledRecord:
+        ref = self._reference(mapping, item.record)
+        return PolledRecord(
+            item.record_id,
+            item.updated_at,
+            item.version,
+            item.record,
+            deleted=item.deleted,
+            global_id=None if ref is None else ref.get("service_model_ref"),
+            correlation_id=None if ref is None else ref.get("external_message"),
+        )
 
     def cursor_since(self, moment: datetime) -> str:
         return StampCursor.starting_at(moment).encode()
@@ -115,19 +120,56 @@ class KantataConnector(PlatformConnector):
         return None
 
     async def write(self, mapping: ObjectMapping, writes: Sequence[PlatformWrite]) -> Sequence[WriteOutcome]:
-        items = [
-            (
-                ExternalRef(
-                    service_model=mapping.canonical,
-                    service_model_ref=w.global_id,
-                    external_message=w.correlation_id,
-                ),
-                w.body,
+        collection = mapping.platform_object
+        outcomes: list[WriteOutcome | None] = [None] * len(writes)
+        fresh = [i for i, w in enumerate(writes) if not w.system_id]
+        known = [i for i, w in enumerate(writes) if w.system_id]
+        if fresh and collection in BULK_CREATE:
+            items = [(self._ref(mapping, writes[i]), writes[i].body) for i in fresh]
+            results = await bulk_upsert_by_reference(self.client, collection, items)
+            for i, r in zip(fresh, results, strict=True):
+                outcomes[i] = WriteOutcome(r.id, bool(r.created), r.failure)
+        elif fresh:
+            for i, outcome in zip(
+                fresh, await asyncio.gather(*(self._upsert(mapping, writes[i]) for i in fresh)), strict=True
+            ):
+                outcomes[i] = outcome
+        for i, outcome in zip(
+            known, await asyncio.gather(*(self._attach(mapping, writes[i]) for i in known)), strict=True
+        ):
+            outcomes[i] = outcome
+        return [o if o is not None else WriteOutcome(failure=TransientError("no outcome")) for o in outcomes]
+
+    def _ref(self, mapping: ObjectMapping, write: PlatformWrite) -> ExternalRef:
+        return ExternalRef(
+            service_model=mapping.canonical,
+            service_model_ref=write.global_id,
+            external_message=write.correlation_id,
+        )
+
+    async def _upsert(self, mapping: ObjectMapping, write: PlatformWrite) -> WriteOutcome:
+        """Look up by external reference, then update or create: one record a call (no bulk create)."""
+        try:
+            result = await upsert_by_reference(
+                self.client, mapping.platform_object, self._ref(mapping, write), write.body
             )
-            for w in writes
-        ]
-        results = await bulk_upsert_by_reference(self.client, mapping.platform_object, items)
-        return [WriteOutcome(r.id, bool(r.created), r.failure) for r in results]
+        except Exception as error:  # one record's failure is that record's outcome
+            return WriteOutcome(failure=failure_of(error, self.name))
+        return WriteOutcome(result.id, result.created)
+
+    async def _attach(self, mapping: ObjectMapping, write: PlatformWrite) -> WriteOutcome:
+        """Update a record Concord knows by its Kantata id, attaching the external reference to it (a
+        record found in Kantata before Concord wrote there carries none yet: a look-up would miss it)."""
+        collection = mapping.platform_object
+        reference = self._ref(mapping, write).body(self.client.spec.service_name)
+        body = {**write.body, "external_reference": reference}
+        try:
+            await self.client.update(
+                collection, str(write.system_id), body, params=SHOW_HIDDEN.get(collection)
+            )
+        except Exception as error:
+            return WriteOutcome(failure=failure_of(error, self.name))
+        return WriteOutcome(write.system_id)
 
     async def update(self, mapping: ObjectMapping, writes: Sequence[PlatformWrite]) -> Sequence[WriteOutcome]:
         collection = mapping.platform_object

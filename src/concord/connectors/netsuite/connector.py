@@ -23,7 +23,6 @@ from concord.connectors.base import (
     ConnectorServices,
     PlatformConnector,
     PlatformWrite,
-    PolledPage,
     PolledRecord,
     WriteOutcome,
     spec_options,
@@ -31,7 +30,7 @@ from concord.connectors.base import (
 from concord.connectors.http.errors import classify
 from concord.connectors.http.governor import Priority, RateGovernor
 from concord.connectors.netsuite.batch import RecordWrite, run_batch
-from concord.connectors.netsuite.changes import DEFAULT_OVERLAP, changed_since
+from concord.connectors.netsuite.changes import DEFAULT_OVERLAP, ChangedRecord, ChangePoll, changed_since
 from concord.connectors.netsuite.client import NetSuiteClient
 from concord.connectors.netsuite.cursor import StampCursor
 from concord.connectors.netsuite.spec import NetSuiteSpec
@@ -64,24 +63,19 @@ class NetSuiteConnector(PlatformConnector):
         self.client = client
         self.overlap = overlap
 
-    async def poll(
-        self, mapping: ObjectMapping, cursor: str | None, limit: int, priority: Priority = Priority.NORMAL
-    ) -> PolledPage:
-        fields = [f for f in mapping.source_fields() if f.lower() not in ("id", "lastmodifieddate")]
-        columns = [f.lower() for f in fields]
-        poll = changed_since(
-            self.client, mapping.platform_object.lower(), columns, cursor, self.overlap, priority=priority
-        )
-        try:
-            found = await poll.take(limit)
-        finally:
-            await poll.aclose()
-        records = []
-        for r in found:
-            row = {name: r.record.get(name.lower()) for name in fields}
-            row[mapping.id_field] = r.record_id
-            records.append(PolledRecord(r.record_id, r.changed_at, r.version, row, deleted=r.deleted))
-        return PolledPage(records, poll.cursor.encode(), bool(poll.more))
+    def open_poll(self, mapping: ObjectMapping, cursor: str | None, priority: Priority) -> ChangePoll:
+        columns = [f.lower() for f in self._fields(mapping)]
+        table = mapping.platform_object.lower()
+        return changed_since(self.client, table, columns, cursor, self.overlap, priority=priority)
+
+    def polled(self, mapping: ObjectMapping, item: ChangedRecord) -> PolledRecord:
+        row = {name: item.record.get(name.lower()) for name in self._fields(mapping)}
+        row[mapping.id_field] = item.record_id
+        return PolledRecord(item.record_id, item.changed_at, item.version, row, deleted=item.deleted)
+
+    @staticmethod
+    def _fields(mapping: ObjectMapping) -> list[str]:
+        return [f for f in mapping.source_fields() if f.lower() not in ("id", "lastmodifieddate")]
 
     def cursor_since(self, moment: datetime) -> str:
         return StampCursor.starting_at(moment, ZoneInfo(self.client.spec.time_zone)).encode()

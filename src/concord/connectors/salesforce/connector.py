@@ -8,7 +8,7 @@ overlap; the consumer secret or private key comes from the environment
 
 from __future__ import annotations
 
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,6 @@ from concord.connectors.base import (
     ConnectorServices,
     PlatformConnector,
     PlatformWrite,
-    PolledPage,
     PolledRecord,
     WriteOutcome,
     failure_of,
@@ -28,6 +27,8 @@ from concord.connectors.http.errors import classify
 from concord.connectors.http.governor import Priority, RateGovernor
 from concord.connectors.salesforce.changes import (
     DEFAULT_OVERLAP,
+    ChangedRecord,
+    ChangePoll,
     ModstampCursor,
     changed_since,
     soql_datetime,
@@ -63,34 +64,14 @@ class SalesforceConnector(PlatformConnector):
         self.client = client
         self.overlap = overlap
 
-    async def poll(
-        self, mapping: ObjectMapping, cursor: str | None, limit: int, priority: Priority = Priority.NORMAL
-    ) -> PolledPage:
-        pages = self.stream(mapping, cursor, limit, priority)
-        try:
-            return await anext(pages)
-        finally:
-            await pages.aclose()
-
-    async def stream(
-        self, mapping: ObjectMapping, cursor: str | None, page_size: int, priority: Priority = Priority.NORMAL
-    ) -> AsyncGenerator[PolledPage, None]:
+    def open_poll(self, mapping: ObjectMapping, cursor: str | None, priority: Priority) -> ChangePoll:
         fields = mapping.source_fields()
-        poll = changed_since(
+        return changed_since(
             self.client, mapping.platform_object, fields, cursor, self.overlap, priority=priority
         )
-        try:
-            while True:
-                found = await poll.take(page_size)
-                records = [
-                    PolledRecord(r.record_id, r.modstamp, r.version, r.record, deleted=r.deleted)
-                    for r in found
-                ]
-                yield PolledPage(records, poll.cursor.encode(), bool(poll.more))
-                if not poll.more:
-                    return
-        finally:
-            await poll.aclose()
+
+    def polled(self, mapping: ObjectMapping, item: ChangedRecord) -> PolledRecord:
+        return PolledRecord(item.record_id, item.modstamp, item.version, item.record, deleted=item.deleted)
 
     def cursor_since(self, moment: datetime) -> str:
         return ModstampCursor.starting_at(moment).encode()
