@@ -224,7 +224,7 @@ def name_similarity(a: str, b: str) -> float:
     """How alike two normalised names are, in [0, 1]; symmetric.
 
     The better of a character measure on the words in sorted order (typos, word order) and the share
-    of words both names have (one name with an extra word).
+    of words both names have (one name with an extra word); 1.0 only for equal names.
     """
     if a == b:
         return 1.0 if a else 0.0
@@ -238,7 +238,8 @@ def name_similarity(a: str, b: str) -> float:
         " ".join(sorted(words_right.elements())),
         autojunk=False,
     ).ratio()
-    return max(shared, ordered)
+    # The same words in another order are nearly, not exactly, the same name: 1.0 means equal.
+    return min(max(shared, ordered), 0.99)
 
 
 @dataclass(frozen=True, slots=True)
