@@ -161,6 +161,9 @@ class ObjectMapping:
         """Required canonical fields this platform does not hold, with the reason."""
         self._inbound = tuple(r for r in rules if "inbound" in r.directions)
         self._outbound = tuple(r for r in rules if "outbound" in r.directions)
+        # Per record, only the values change: the reading order and each rule's lineage are fixed.
+        self._inbound_order = _in_order(self._inbound)
+        self._lineages: dict[tuple[int, bool], Lineage] = {}
 
     def __repr__(self) -> str:
         return f"<ObjectMapping {self.label} ↔ {self.canonical} ({self.path.name})>"
@@ -231,7 +234,7 @@ class ObjectMapping:
         values: dict[str, Any] = {}
         lineage: dict[str, Lineage] = {}
         defaulted: set[str] = set()
-        for rule in _in_order(self._inbound):
+        for rule in self._inbound_order:
             if rule.when is not None and not rule.when.holds(record, values):
                 continue
             value, from_default = self._read(rule, reader)
@@ -272,6 +275,13 @@ class ObjectMapping:
         return raw
 
     def _lineage(self, rule: FieldRule, from_default: bool) -> Lineage:
+        key = (id(rule), from_default)
+        found = self._lineages.get(key)
+        if found is None:
+            found = self._lineages[key] = self._new_lineage(rule, from_default)
+        return found
+
+    def _new_lineage(self, rule: FieldRule, from_default: bool) -> Lineage:
         if from_default:
             return Lineage(self.platform, self.platform_object, (), "default")
         fields = tuple(dict.fromkeys((*rule.platform, *rule.transform.extra_reads())))

@@ -18,7 +18,7 @@ from typing import Any, ClassVar
 from concord.mapping.canonical import FieldTarget, Kind
 from concord.mapping.context import MappingContext
 from concord.mapping.errors import Problem
-from concord.mapping.paths import get_path, put_path
+from concord.mapping.paths import ABSENT, get_path, put_path
 from concord.mapping.yamlfile import Loc, YamlFile
 
 __all__ = [
@@ -106,7 +106,10 @@ class Reader:
 
     def get(self, path: str) -> Any:
         """The value at a platform path (``ABSENT`` when the record lacks it)."""
-        return get_path(self.record, path)
+        record = self.record
+        if type(record) is dict and "." not in path:  # most reads: a top-level field of a plain record
+            return record.get(path, ABSENT)
+        return get_path(record, path)
 
 
 @dataclass

@@ -86,6 +86,14 @@ class DocStore:
         return spec
 
     @property
+    def version(self) -> int:
+        """A number that changes whenever a document is written (rows inserted, updated or deleted through
+        this store's connection, which every write uses): equal versions mean unchanged data, so a reader
+        may keep what it derived from the documents."""
+        with self._lock:
+            return self._conn.total_changes
+
+    @property
     def collections(self) -> dict[str, CollectionSpec]:
         """The defined collections."""
         return dict(self._specs)

@@ -57,10 +57,9 @@ def common_predicates(spec: ResourceSpec, params: Mapping[str, str], reader: Rec
     Raises:
         KantataApiError: 400 for a malformed filter value.
     """
-    predicates: list[Predicate] = []
-    for name, (attribute, op) in _TIME_FILTERS.items():
-        if name in params:
-            predicates.append(_time_predicate(name, params[name], attribute, op))
+    predicates: list[Predicate] = [
+        _time_predicate(attribute, op, bound) for attribute, op, bound in time_bounds(params)
+    ]
     search = params.get("search", "").strip().lower()
     if search and spec.searchable:
         predicates.append(lambda record: _matches_search(record, spec.searchable, search))
@@ -77,11 +76,26 @@ def common_predicates(spec: ResourceSpec, params: Mapping[str, str], reader: Rec
     return predicates
 
 
-def _time_predicate(name: str, value: str, attribute: str, op: str) -> Predicate:
-    try:
-        bound = format_timestamp(parse_timestamp(value))
-    except ValueError as exc:
-        raise bad_request(f"Invalid ISO 8601 datetime for '{name}': {value!r}") from exc
+def time_bounds(params: Mapping[str, str]) -> list[tuple[str, str, str]]:
+    """The time filters of a query (``updated_after``...) as (attribute, ``>`` or ``<``, bound in the
+    stored format); records pass when ``str(record[attribute] or "") <op> bound``.
+
+    Raises:
+        KantataApiError: 400 for a value that is no ISO 8601 datetime.
+    """
+    bounds = []
+    for name, (attribute, op) in _TIME_FILTERS.items():
+        if name in params:
+            value = params[name]
+            try:
+                bound = format_timestamp(parse_timestamp(value))
+            except ValueError as exc:
+                raise bad_request(f"Invalid ISO 8601 datetime for '{name}': {value!r}") from exc
+            bounds.append((attribute, op, bound))
+    return bounds
+
+
+def _time_predicate(attribute: str, op: str, bound: str) -> Predicate:
     # Stored timestamps share one UTC format, so text order is time order.
     if op == ">":
         return lambda record: str(record.get(attribute) or "") > bound

@@ -14,7 +14,7 @@ shared with the cache: callers copy before changing them.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, Protocol
 
@@ -52,6 +52,65 @@ def _int_id(record_id: str) -> int | None:
     return int(text) if text.isdigit() and int(text) > 0 else None
 
 
+class _Lookups:
+    """Equality indexes over one cached collection, kept in step with its rows: ``find`` in a collection
+    of tens of thousands (external references, one per synced record) without reading all of them.
+
+    ``order`` mirrors the position of each record in the rows (a dict keeps a key's place when its value
+    is replaced, and puts a new key last), so that answers come in the rows' order, as a scan gives them.
+    """
+
+    def __init__(self, rows: dict[str, Record]) -> None:
+        self.order = {rid: position for position, rid in enumerate(rows)}
+        self.next = len(self.order)
+        self.rows = rows
+        self.by: dict[str, dict[Any, dict[str, Record]]] = {}
+
+    def index(self, attribute: str) -> dict[Any, dict[str, Record]]:
+        found = self.by.get(attribute)
+        if found is None:
+            found = self.by[attribute] = {}
+            for rid, record in self.rows.items():
+                self._add(found, attribute, rid, record)
+        return found
+
+    @staticmethod
+    def _add(index: dict[Any, dict[str, Record]], attribute: str, rid: str, record: Record) -> None:
+        value = record.get(attribute)
+        if isinstance(value, Hashable):  # an unhashable value never equals a looked-up str or bool
+            index.setdefault(value, {})[rid] = record
+
+    @staticmethod
+    def _drop(index: dict[Any, dict[str, Record]], attribute: str, rid: str, record: Record) -> None:
+        value = record.get(attribute)
+        if isinstance(value, Hashable):
+            bucket = index.get(value)
+            if bucket is not None:
+                bucket.pop(rid, None)
+
+    def stored(self, rid: str, before: Record | None, after: Record) -> None:
+        """``after`` now sits in the rows under ``rid`` (replacing ``before``, if there was one)."""
+        if before is None:
+            self.order[rid] = self.next
+            self.next += 1
+        for attribute, index in self.by.items():
+            if before is not None:
+                self._drop(index, attribute, rid, before)
+            self._add(index, attribute, rid, after)
+
+    def removed(self, rid: str, before: Record) -> None:
+        self.order.pop(rid, None)
+        for attribute, index in self.by.items():
+            self._drop(index, attribute, rid, before)
+
+    def find(self, attribute: str, value: Any) -> list[Record]:
+        bucket = self.index(attribute).get(value)
+        if not bucket:
+            return []
+        order = self.order
+        return [bucket[rid] for rid in sorted(bucket, key=order.__getitem__)]
+
+
 class KantataRepository:
     """Typed access to the emulator's records (a :class:`~concord.sandbox.kantata.hooks.RecordReader`)."""
 
@@ -60,19 +119,30 @@ class KantataRepository:
         for collection in collections:
             store.define(collection, id_kind="int")
         self._cache: dict[str, dict[str, Record]] = {}
+        self._lookups: dict[str, _Lookups] = {}
         self._views: dict[str, CollectionView] = {}
         self._lock = threading.RLock()
+        self.version = 0
+        """Changes after every write (and ``forget``): what a reader derived from the records at one
+        version (a sorted list) holds as long as it is unchanged. Collections served by a view are not
+        counted."""
 
     def attach_view(self, collection: str, view: CollectionView) -> None:
         """Serve ``collection`` (read-only) from ``view`` instead of the store."""
         self._views[collection] = view
 
+    def has_view(self, collection: str) -> bool:
+        """Whether ``collection`` is served by a view (its changes do not move ``version``)."""
+        return collection in self._views
+
     def forget(self) -> None:
         """Drop the in-memory copy (after the store was wiped or changed behind the repository)."""
         with self._lock:
             self._cache.clear()
+            self._lookups.clear()
             for view in self._views.values():
                 view.forget()
+            self.version += 1
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -104,7 +174,13 @@ class KantataRepository:
 
     def find(self, collection: str, attribute: str, value: str | bool) -> list[Record]:
         """Live records whose ``attribute`` equals ``value``, by id."""
-        return [record for record in self.all(collection) if record.get(attribute) == value]
+        if collection in self._views or not isinstance(value, Hashable):
+            return [record for record in self.all(collection) if record.get(attribute) == value]
+        with self._lock:
+            lookups = self._lookups.get(collection)
+            if lookups is None:
+                lookups = self._lookups[collection] = _Lookups(self._rows(collection))
+            return lookups.find(attribute, value)
 
     def all(self, collection: str) -> list[Record]:
         """Every live record of ``collection``, by id."""
@@ -120,8 +196,13 @@ class KantataRepository:
             rows = self._rows(collection)
             docs = self.store.insert_many(collection, [_body(record) for record in records])
             saved = [_record(doc) for doc in docs]
+            lookups = self._lookups.get(collection)
             for record in saved:
+                before = rows.get(record["id"])
                 rows[record["id"]] = record
+                if lookups is not None:
+                    lookups.stored(record["id"], before, record)
+            self.version += 1
         return saved
 
     def replace(self, collection: str, record: Record) -> Record:
@@ -132,7 +213,12 @@ class KantataRepository:
         with self.transaction():
             rows = self._rows(collection)
             saved = _record(self.store.put(collection, key, _body(record)))
+            before = rows.get(saved["id"])
             rows[saved["id"]] = saved
+            lookups = self._lookups.get(collection)
+            if lookups is not None:
+                lookups.stored(saved["id"], before, saved)
+            self.version += 1
         return saved
 
     def remove(self, collection: str, record_id: str) -> None:
@@ -143,7 +229,11 @@ class KantataRepository:
         with self.transaction():
             rows = self._rows(collection)
             self.store.delete(collection, key)
-            rows.pop(str(key), None)
+            before = rows.pop(str(key), None)
+            lookups = self._lookups.get(collection)
+            if lookups is not None and before is not None:
+                lookups.removed(str(key), before)
+            self.version += 1
 
 
 class RequestReader:

@@ -34,6 +34,8 @@ class StoredRecord:
         body: Body field name → stored value.
         lines: Sublist name → lines, each with its ``line`` number.
         deleted_at: When it was deleted (only for records read with deleted ones).
+        written_at: When the store last wrote it (its document's write time; ``None`` when not read from
+            the store).
     """
 
     type: RecordType
@@ -41,6 +43,7 @@ class StoredRecord:
     body: dict[str, Any]
     lines: Lines = field(default_factory=dict)
     deleted_at: datetime | None = None
+    written_at: datetime | None = None
 
 
 def collection_of(record_type: RecordType) -> str:
@@ -170,4 +173,5 @@ def _record(doc: Doc) -> StoredRecord:
         body=dict(doc.data.get("body") or {}),
         lines={name: list(items) for name, items in (doc.data.get("lines") or {}).items()},
         deleted_at=doc.deleted_at,
+        written_at=doc.modified_at,
     )

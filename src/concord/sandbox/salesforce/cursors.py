@@ -12,6 +12,7 @@ import re
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +38,7 @@ def batch_size(query_options: str | None) -> int:
 @dataclass
 class _Cursor:
     user_id: str
-    records: list[dict[str, Any]]
+    records: Sequence[dict[str, Any]]
     batch: int
     touched: float = field(default_factory=time.monotonic)
 
@@ -51,11 +52,11 @@ class QueryCursors:
         self._lock = threading.Lock()
 
     def first_page(
-        self, user_id: str, records: list[dict[str, Any]], batch: int, *, version: str, resource: str
+        self, user_id: str, records: Sequence[dict[str, Any]], batch: int, *, version: str, resource: str
     ) -> dict[str, Any]:
         """The response to a query: the first batch, and a ``nextRecordsUrl`` when rows remain."""
         if len(records) <= batch:
-            return {"totalSize": len(records), "done": True, "records": records}
+            return {"totalSize": len(records), "done": True, "records": list(records)}
         locator = self._ids.new_id("01g")
         with self._lock:
             self._evict(user_id)
@@ -86,13 +87,13 @@ class QueryCursors:
 
     @staticmethod
     def _page(
-        locator: str, records: list[dict[str, Any]], start: int, batch: int, version: str, resource: str
+        locator: str, records: Sequence[dict[str, Any]], start: int, batch: int, version: str, resource: str
     ) -> dict[str, Any]:
         end = min(start + batch, len(records))
         page: dict[str, Any] = {
             "totalSize": len(records),
             "done": end >= len(records),
-            "records": records[start:end],
+            "records": list(records[start:end]),
         }
         if not page["done"]:
             page["nextRecordsUrl"] = f"/services/data/v{version}/{resource}/{locator}-{end}"

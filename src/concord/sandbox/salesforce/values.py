@@ -5,6 +5,7 @@ compares them (str, bool, Decimal, date, aware datetime).
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -33,9 +34,11 @@ def format_datetime(moment: datetime) -> str:
     )
 
 
+@functools.lru_cache(maxsize=65_536)
 def parse_datetime(text: str) -> datetime | None:
     """Parse an ISO-8601 datetime as Salesforce accepts it (``Z``, ``+0000`` or ``+00:00`` offsets;
-    no offset means UTC). Returns None when ``text`` is not one."""
+    no offset means UTC). Returns None when ``text`` is not one. Cached: queries parse the stored
+    ``SystemModstamp`` of every row they filter or sort, again and again."""
     match = _DATETIME.match(text)
     if not match:
         return None

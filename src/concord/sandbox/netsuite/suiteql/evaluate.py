@@ -40,13 +40,32 @@ _AGGREGATES = frozenset({"COUNT", "SUM", "MIN", "MAX", "AVG"})
 
 @dataclass(frozen=True)
 class Result:
-    """Output rows (column name → value) in order, before paging."""
+    """Output rows (column name → value) in order: all of them, or the window asked for.
+
+    Attributes:
+        columns: The output columns.
+        rows: The rows (only those of the window, when ``execute`` was given one).
+        total: How many rows the whole result has.
+    """
 
     columns: tuple[str, ...]
     rows: list[dict[str, Value]]
+    total: int = -1
+
+    def __post_init__(self) -> None:
+        if self.total < 0:
+            object.__setattr__(self, "total", len(self.rows))
 
 
-def execute(query: Query, columns: tuple[str, ...], rows: Iterable[Row], now: datetime) -> Result:
+def execute(
+    query: Query,
+    columns: tuple[str, ...],
+    rows: Iterable[Row],
+    now: datetime,
+    *,
+    window: tuple[int, int] | None = None,
+    cap: int | None = None,
+) -> Result:
     """Filter, order, project and cap ``rows`` as ``query`` says.
 
     Args:
@@ -54,6 +73,9 @@ def execute(query: Query, columns: tuple[str, ...], rows: Iterable[Row], now: da
         columns: The table's columns, in ``SELECT *`` order.
         rows: The table's rows.
         now: ``SYSDATE``.
+        window: ``(offset, limit)``: project only these rows of the result (a page); ``total`` still
+            counts them all. Projecting is the costly part, and a page is all a request returns.
+        cap: At most this many rows count as the result (before the window).
 
     Returns:
         The result rows.
@@ -64,24 +86,37 @@ def execute(query: Query, columns: tuple[str, ...], rows: Iterable[Row], now: da
     known = set(columns)
     _check_columns(query, known)
     ev = _Evaluator(now)
-    kept = [row for row in rows if query.where is None or ev.truth(query.where, row) is True]
+    if query.where is None:
+        kept = list(rows)
+    else:
+        test = ev.test(query.where)
+        kept = [row for row in rows if test(row) is True]
     aliases = {item.name: item.expr for item in query.items}
     if query.order:
-        kept.sort(key=functools.cmp_to_key(lambda a, b: _row_order(ev, query, aliases, a, b)))
+        kept = _ordered(ev, query, aliases, kept)
     if any(_is_aggregate(item.expr) for item in query.items):
         out = [{item.name: ev.aggregate(item.expr, kept) for item in query.items}]
         return Result(tuple(item.name for item in query.items), out)
     names = tuple(item.name for item in query.items) or columns
-    projected: list[dict[str, Value]] = []
-    for row in kept:
-        projected.append(
-            {item.name: ev.value(item.expr, row) for item in query.items} if query.items else dict(row)
-        )
-    if query.distinct:
-        projected = _distinct(projected, names)
-    if query.top is not None:
-        projected = projected[: query.top]
-    return Result(names, projected)
+
+    def project(row: Row) -> dict[str, Value]:
+        return {item.name: ev.value(item.expr, row) for item in query.items} if query.items else dict(row)
+
+    limits = [n for n in (query.top, cap) if n is not None]
+    if query.distinct or window is None:
+        projected = [project(row) for row in kept]
+        if query.distinct:
+            projected = _distinct(projected, names)
+        if limits:
+            projected = projected[: min(limits)]
+        if window is None:
+            return Result(names, projected)
+        offset, limit = window
+        return Result(names, projected[offset : offset + limit], len(projected))
+    # Without DISTINCT every kept row is one output row: project the window's rows only.
+    total = min([len(kept), *limits])
+    offset, limit = window
+    return Result(names, [project(row) for row in kept[offset : min(offset + limit, total)]], total)
 
 
 def render(value: Value) -> str | None:
@@ -164,16 +199,56 @@ def _distinct(rows: list[dict[str, Value]], names: tuple[str, ...]) -> list[dict
     return out
 
 
-def _row_order(ev: _Evaluator, query: Query, aliases: Mapping[str, Expr], a: Row, b: Row) -> int:
-    for key in query.order:
-        expr = aliases.get(key.expr.name, key.expr) if isinstance(key.expr, Column) else key.expr
-        left, right = ev.value(expr, a), ev.value(expr, b)
+_NATIVE = (int, str, datetime, Decimal)
+"""Types whose values compare among themselves exactly as ``compare`` compares them."""
+_NUMBERS = (int, Decimal)
+Getter = Callable[[Row], Value]
+Test = Callable[[Row], bool | None]
+_DECIDE: dict[str, Callable[[int], bool]] = {
+    "=": lambda result: result == 0,
+    "!=": lambda result: result != 0,
+    "<": lambda result: result < 0,
+    "<=": lambda result: result <= 0,
+    ">": lambda result: result > 0,
+    ">=": lambda result: result >= 0,
+}
+
+
+def _ordered(ev: _Evaluator, query: Query, aliases: Mapping[str, Expr], rows: list[Row]) -> list[Row]:
+    """``rows`` in ``ORDER BY`` order (stable), each row's sort values computed once."""
+    exprs = [aliases.get(k.expr.name, k.expr) if isinstance(k.expr, Column) else k.expr for k in query.order]
+    getters = [ev.getter(expr) for expr in exprs]
+    keyed: list[tuple[list[Value], Row]] = [([get(row) for get in getters], row) for row in rows]
+    descending = {key.descending for key in query.order}
+    if len(descending) == 1 and _homogeneous(keyed, len(exprs)):
+        # No NULLs and one type per key: Python's own ordering is the SQL one, and much cheaper.
+        keyed.sort(key=lambda pair: pair[0], reverse=descending.pop())
+    else:
+        order = [key.descending for key in query.order]
+
+        def by_order(a: tuple[list[Value], Row], b: tuple[list[Value], Row]) -> int:
+            return _row_order(order, a[0], b[0])
+
+        keyed.sort(key=functools.cmp_to_key(by_order))
+    return [row for _, row in keyed]
+
+
+def _homogeneous(keyed: list[tuple[list[Value], Row]], width: int) -> bool:
+    for position in range(width):
+        kinds = {type(values[position]) for values, _ in keyed}
+        if len(kinds) > 1 or not kinds <= set(_NATIVE):
+            return False
+    return True
+
+
+def _row_order(descending: list[bool], a: list[Value], b: list[Value]) -> int:
+    for desc, left, right in zip(descending, a, b, strict=True):
         # Oracle puts NULLs last in ascending order and first in descending order.
         if left is None or right is None:
             result = (left is None) - (right is None)
         else:
             result = compare(left, right)
-            result = -result if key.descending else result
+            result = -result if desc else result
         if result:
             return result
     return 0
@@ -181,6 +256,11 @@ def _row_order(ev: _Evaluator, query: Query, aliases: Mapping[str, Expr], a: Row
 
 def compare(left: Value, right: Value) -> int:
     """Compare two non-null values after SQL-style implicit conversion (-1, 0 or 1)."""
+    kind = type(left)
+    if (kind is type(right) and kind in _NATIVE) or (kind in _NUMBERS and type(right) in _NUMBERS):
+        # Same type, or int and Decimal (which compare exactly): the conversion below would change
+        # nothing about the order.
+        return int(left > right) - int(left < right)  # type: ignore[operator]
     a, b = _coerce(left, right)
     return int(a > b) - int(a < b)
 
@@ -209,6 +289,9 @@ def _as_datetime(value: Value) -> datetime:
 class _Evaluator:
     def __init__(self, now: datetime) -> None:
         self._now = now
+        # Keyed by the node's id(): the query's syntax tree outlives the evaluator.
+        self._constants: dict[int, Value] = {}
+        self._varying: set[int] = set()
         self._functions: dict[str, Callable[[list[Value]], Value]] = {
             "TO_DATE": self._to_date,
             "TO_TIMESTAMP": self._to_date,
@@ -225,6 +308,19 @@ class _Evaluator:
             return row.get(expr.name)
         if isinstance(expr, Literal):
             return expr.value
+        # A call that names no column (TO_TIMESTAMP('...', '...'), SYSDATE) has one value for every row.
+        key = id(expr)
+        if key in self._constants:
+            return self._constants[key]
+        found = self._call(expr, row)
+        if key not in self._varying:
+            if any(True for _ in columns_of(expr)):
+                self._varying.add(key)
+            else:
+                self._constants[key] = found
+        return found
+
+    def _call(self, expr: Call, row: Row) -> Value:
         if expr.name in ("SYSDATE", "CURRENT_DATE", "SYSTIMESTAMP", "CURRENT_TIMESTAMP"):
             return self._now
         function = self._functions.get(expr.name)
@@ -237,6 +333,58 @@ class _Evaluator:
             return function(args)
         except IndexError as exc:
             raise SuiteQLSyntaxError(f"Wrong number of arguments for {expr.name}") from exc
+
+    # -- compiled forms: the same results as value() and truth(), with the tree walked once per query --
+
+    def getter(self, expr: Expr) -> Getter:
+        """``expr``'s value of a row, as ``value`` gives it."""
+        if isinstance(expr, Column):
+            name = expr.name
+            return lambda row: row.get(name)
+        if isinstance(expr, Literal):
+            constant = expr.value
+            return lambda row: constant
+        return lambda row: self.value(expr, row)
+
+    def test(self, cond: Cond) -> Test:
+        """``cond`` of a row, as ``truth`` gives it (every part evaluated, as there: no short cuts)."""
+        if isinstance(cond, Compare) and cond.op in _DECIDE:
+            left, right, decide = self.getter(cond.left), self.getter(cond.right), _DECIDE[cond.op]
+
+            def compared(row: Row) -> bool | None:
+                a, b = left(row), right(row)
+                if a is None or b is None:
+                    return None
+                return decide(compare(a, b))
+
+            return compared
+        if isinstance(cond, BoolOp):
+            tests = [self.test(item) for item in cond.items]
+            if cond.op == "AND":
+
+                def all_of(row: Row) -> bool | None:
+                    results = [test(row) for test in tests]
+                    return False if False in results else (None if None in results else True)
+
+                return all_of
+
+            def any_of(row: Row) -> bool | None:
+                results = [test(row) for test in tests]
+                return True if True in results else (None if None in results else False)
+
+            return any_of
+        if isinstance(cond, Not):
+            inner = self.test(cond.item)
+
+            def negated(row: Row) -> bool | None:
+                found = inner(row)
+                return None if found is None else not found
+
+            return negated
+        if isinstance(cond, IsNull):
+            get, negate = self.getter(cond.expr), cond.negated
+            return lambda row: (get(row) is None) != negate
+        return lambda row: self.truth(cond, row)
 
     def aggregate(self, expr: Expr, rows: list[Row]) -> Value:
         if not _is_aggregate(expr):

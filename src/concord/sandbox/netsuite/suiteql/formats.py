@@ -8,6 +8,7 @@ in the emulator (a real account shows them in the user's time zone).
 
 from __future__ import annotations
 
+import functools
 import re
 from datetime import UTC, date, datetime
 
@@ -35,8 +36,10 @@ _MASK_TOKENS = (
 _LITERAL = re.compile(r"[\s\-/:.,T]")
 
 
+@functools.lru_cache(maxsize=256)
 def strftime_pattern(mask: str) -> str:
-    """Translate an Oracle mask to a ``strftime``/``strptime`` pattern.
+    """Translate an Oracle mask to a ``strftime``/``strptime`` pattern (cached: a query applies the same
+    mask to every row).
 
     Raises:
         SuiteQLSyntaxError: On a mask element the emulator does not know.

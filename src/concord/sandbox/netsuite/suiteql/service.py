@@ -19,7 +19,7 @@ from concord.sandbox.netsuite.suiteql.evaluate import execute, referenced_column
 from concord.sandbox.netsuite.suiteql.lexer import SuiteQLSyntaxError
 from concord.sandbox.netsuite.suiteql.parser import parse
 from concord.sandbox.netsuite.suiteql.pushdown import modified_lower_bound
-from concord.sandbox.netsuite.suiteql.tables import UnknownTableError, load_table
+from concord.sandbox.netsuite.suiteql.tables import UnknownTableError, cached_table
 
 QUERY_PATH = "/services/rest/query/v1/suiteql"
 MAX_LIMIT = 1000
@@ -55,26 +55,24 @@ def run_suiteql(
     offset = _int_param(params, "offset", 0, 0, MAX_RESULTS)
     try:
         query = parse(body["q"])
-        table = load_table(
+        table = cached_table(
             query.table,
             repo,
             modified_since=modified_lower_bound(query.where, now),
             columns=referenced_columns(query),
         )
-        result = execute(query, table.columns, table.rows, now)
+        result = execute(query, table.columns, table.rows, now, window=(offset, limit), cap=MAX_RESULTS)
     except UnknownTableError as exc:
         raise _search_error(f"Record '{exc.args[0]}' was not found.") from exc
     except SuiteQLSyntaxError as exc:
         raise _search_error(str(exc)) from exc
     except RecursionError as exc:
         raise _search_error("The query is nested too deeply.") from exc
-    rows = result.rows[:MAX_RESULTS]
-    page = rows[offset : offset + limit]
-    items = [_item(row) for row in page]
+    items = [_item(row) for row in result.rows]
     return collection(
         items,
         offset=offset,
-        total=len(rows),
+        total=result.total,
         self_href=base_url.rstrip("/") + QUERY_PATH,
         limit=limit,
         params=params,

@@ -8,7 +8,10 @@ reports, with ``type`` codes ``SalesOrd``, ``CustInvc``, ``Journal``, ``ExpRept`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import threading
+import weakref
+from collections import OrderedDict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -36,6 +39,75 @@ class UnknownTableError(LookupError):
     """The query names a table the emulator does not provide."""
 
 
+_KEPT_TABLES = 4
+_TableKey = tuple[str, frozenset[str] | None, int]
+
+
+@dataclass(frozen=True)
+class _Loaded:
+    """The rows of a record table written at or after ``since``, with each row's write time."""
+
+    since: datetime | None
+    columns: dict[str, None]
+    rows: list[Row]
+    written: list[datetime]
+    transaction: bool
+
+    def covers(self, since: datetime | None) -> bool:
+        return self.since is None or (since is not None and since >= self.since)
+
+    def table(self, since: datetime | None) -> Table:
+        """Exactly the table ``load_table`` builds for ``since`` (which this load covers)."""
+        if since == self.since:
+            rows = self.rows
+        else:
+            assert since is not None
+            # The store's own test: documents written at or after ``since`` (order is kept).
+            rows = [row for row, at in zip(self.rows, self.written, strict=True) if at >= since]
+        return Table(_with_dynamic(dict(self.columns), rows, self.transaction), rows)
+
+
+_loads: weakref.WeakKeyDictionary[RecordRepository, OrderedDict[_TableKey, _Loaded]] = (
+    weakref.WeakKeyDictionary()
+)
+_loads_lock = threading.Lock()
+
+
+def cached_table(
+    name: str,
+    repo: RecordRepository,
+    *,
+    modified_since: datetime | None = None,
+    columns: frozenset[str] | None = None,
+) -> Table:
+    """``load_table``, built from rows kept since an earlier query while the store is unchanged.
+
+    A client reading a large result page by page sends one query per page (offset or keyset paging, the
+    latter with a rising ``lastmodifieddate`` bound); converting the stored documents to rows is most of
+    each query's cost, and between two pages nothing has usually been written. The rows loaded for one
+    bound serve every later bound (those written at or after it), so the table is exactly the one a
+    fresh load would give. The evaluator never modifies a table, so sharing rows is safe.
+    """
+    types = _record_types(name)
+    if types is None:
+        return load_table(name, repo, modified_since=modified_since, columns=columns)
+    version = repo.store.version
+    key: _TableKey = (name, columns, version)
+    with _loads_lock:
+        kept = _loads.setdefault(repo, OrderedDict())
+        loaded = kept.get(key)
+        if loaded is not None and loaded.covers(modified_since):
+            kept.move_to_end(key)
+            return loaded.table(modified_since)
+    loaded = _load(types, repo, modified_since, columns)
+    if repo.store.version == version:  # nothing was written while it was read
+        with _loads_lock:
+            kept[key] = loaded
+            while len(kept) > _KEPT_TABLES:
+                kept.popitem(last=False)
+    return loaded.table(modified_since)
+
+
 def load_table(
     name: str,
     repo: RecordRepository,
@@ -55,29 +127,36 @@ def load_table(
     Raises:
         UnknownTableError: For a table the emulator does not know.
     """
-    if name == "transaction":
-        return _records(_transaction_types(), repo, _transaction_extras, modified_since, columns)
     if name == "transactionline":
         return _lines(repo)
     if name == "deletedrecord":
         return _deleted(repo)
-    types = [t for t in RECORD_TYPES.values() if t.suiteql_table == name and not t.tran_type]
-    if not types:
+    types = _record_types(name)
+    if types is None:
         raise UnknownTableError(name)
-    return _records(types, repo, None, modified_since, columns)
+    return _load(types, repo, modified_since, columns).table(modified_since)
+
+
+def _record_types(name: str) -> list[RecordType] | None:
+    """The record types whose records are the rows of table ``name`` (None: not a record table)."""
+    if name == "transaction":
+        return _transaction_types()
+    types = [t for t in RECORD_TYPES.values() if t.suiteql_table == name and not t.tran_type]
+    return types or None
 
 
 def _transaction_types() -> list[RecordType]:
     return [t for t in RECORD_TYPES.values() if t.tran_type]
 
 
-def _records(
+def _load(
     types: list[RecordType],
     repo: RecordRepository,
-    extras: Callable[[StoredRecord], Row] | None,
     modified_since: datetime | None,
     needed: frozenset[str] | None,
-) -> Table:
+) -> _Loaded:
+    transaction = bool(types[0].tran_type)
+    extras = _transaction_extras if transaction else None
     columns: dict[str, None] = {"id": None}
     specs: dict[str, Field] = {}
     for record_type in types:
@@ -85,6 +164,7 @@ def _records(
             columns.setdefault(spec.column, None)
             specs.setdefault(spec.name, spec)
     rows: list[Row] = []
+    written: list[datetime] = []
     if needed is not None:
         # Converting every stored value costs more than the query itself; convert what is used.
         specs = {name: spec for name, spec in specs.items() if spec.column in needed}
@@ -93,7 +173,9 @@ def _records(
         if extras is not None:
             row.update(extras(record))
         rows.append(row)
-    return Table(_with_dynamic(columns, rows, extras is not None), rows)
+        assert record.written_at is not None
+        written.append(record.written_at)
+    return _Loaded(modified_since, columns, rows, written, transaction)
 
 
 def _row(body: dict[str, Any], specs: dict[str, Field], record_id: str | None) -> Row:

@@ -38,7 +38,7 @@ def run_batch(
 ) -> list[Result]:
     """Run per-record operations (or pre-decided failures) with collection semantics."""
     if not all_or_none:
-        return [_attempt(op, request.ctx.new_transaction()) for op in operations]
+        return _each_on_its_own(request, operations)
     results: list[Result] = []
     try:
         with request.org.repo.transaction():
@@ -52,6 +52,25 @@ def run_batch(
             "header",
         )
         return [r if not r["success"] else save_result(None, [rolled_back]) for r in results]
+    return results
+
+
+def _each_on_its_own(request: ApiRequest, operations: list[Operation | RecordError]) -> list[Result]:
+    """Every record in its own platform transaction: a failed one leaves nothing behind and the others
+    stand. The store commits them together (each record's writes sit in a savepoint that its failure
+    rolls back), which is far cheaper than a commit per record; an unexpected error still keeps the
+    records written before it, as separate commits would."""
+    results: list[Result] = []
+    crash: Exception | None = None
+    with request.org.repo.transaction():
+        for operation in operations:
+            try:
+                results.append(_attempt(operation, request.ctx.new_transaction()))
+            except Exception as error:  # the request fails; what was written before it stays
+                crash = error
+                break
+    if crash is not None:
+        raise crash
     return results
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 
 from concord.sandbox.core.docschema import Doc
@@ -71,6 +72,17 @@ class RecordRepository:
     def scan(self, sobject: str, *, include_deleted: bool = False) -> list[Record]:
         """Every record of ``sobject`` in id (creation) order."""
         docs = self.store.scan(collection_name(sobject), include_deleted=include_deleted)
+        return [_public(doc) for doc in docs]
+
+    def scan_written_since(
+        self, sobject: str, since: datetime, *, include_deleted: bool = False
+    ) -> list[Record]:
+        """In id order, the records of ``sobject`` the store wrote at or after ``since``: every write
+        stamps ``SystemModstamp`` from the same clock just before the store's own time, so these include
+        every record whose ``SystemModstamp`` is at or after ``since`` (a superset: callers still filter).
+        """
+        docs = self.store.changed(collection_name(sobject), since=since, include_deleted=include_deleted)
+        docs.sort(key=lambda doc: str(doc.id))  # the store's id order (binary text order)
         return [_public(doc) for doc in docs]
 
     def find_by_external_id(self, sobject: SObjectDef, field_name: str, value: str) -> list[Record]:

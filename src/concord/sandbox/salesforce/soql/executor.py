@@ -6,37 +6,73 @@ subqueries as ``{"totalSize", "done", "records"}`` (or ``null`` when there are n
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, overload
 
 from concord.sandbox.salesforce.schema.catalog import Catalog
 from concord.sandbox.salesforce.schema.fields import FieldDef, SObjectDef
-from concord.sandbox.salesforce.soql.ast import Query
+from concord.sandbox.salesforce.soql.ast import BoolOp, Comparison, Condition, LiteralKind, Query
 from concord.sandbox.salesforce.soql.errors import SoqlError
 from concord.sandbox.salesforce.soql.parser import parse
 from concord.sandbox.salesforce.soql.predicates import Predicate, comparable, compile_condition
 from concord.sandbox.salesforce.soql.resolve import (
     BoundPath,
+    ChangedSource,
     RecordSource,
     RowReader,
     StoredRecord,
     bind,
     child_relationship,
 )
-from concord.sandbox.salesforce.values import to_json, to_typed
+from concord.sandbox.salesforce.values import parse_datetime, to_json, to_typed
 
 MAX_OFFSET = 2000
 
 
 @dataclass(frozen=True)
 class QueryResult:
-    """All rows of a query (paging is the caller's business)."""
+    """All rows of a query (paging is the caller's business): a list, or rows rendered when read."""
 
     total_size: int
-    records: list[dict[str, Any]]
+    records: Sequence[dict[str, Any]]
+
+
+class LazyRows(Sequence[dict[str, Any]]):
+    """The rendered rows of a query whose every value comes from the row itself (no relationship field,
+    no subquery): each row is rendered the first time it is read, so a query answered page by page
+    renders the pages asked for, not all its rows at once. The rows are the query's snapshot, so a row
+    rendered late is the row rendered at once."""
+
+    def __init__(self, render: Callable[[StoredRecord], dict[str, Any]], rows: list[StoredRecord]) -> None:
+        self._render = render
+        self._rows = rows
+        self._done: dict[int, dict[str, Any]] = {}
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    @overload
+    def __getitem__(self, index: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, index: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(index, slice):
+            return [self._row(i) for i in range(*index.indices(len(self._rows)))]
+        return self._row(range(len(self._rows))[index])
+
+    def _row(self, position: int) -> dict[str, Any]:
+        with self._lock:
+            found = self._done.get(position)
+            if found is None:
+                found = self._done[position] = self._render(self._rows[position])
+            return found
 
 
 @dataclass(frozen=True)
@@ -77,11 +113,40 @@ def run_query(
         )
     plan = _plan(query, root, catalog, now)
     reader = RowReader(source)
-    rows = _select(plan, source.scan(root.name, include_deleted=include_deleted), reader)
+    since = modstamp_lower_bound(query.where)
+    records: Iterable[StoredRecord]
+    if since is not None and isinstance(source, ChangedSource):
+        records = source.scan_written_since(root.name, since, include_deleted=include_deleted)
+    else:
+        records = source.scan(root.name, include_deleted=include_deleted)
+    rows = _select(plan, records, reader)
     if plan.count_only:
         return QueryResult(len(rows), [])
     renderer = _Renderer(api_version, reader, source, include_deleted)
+    if not plan.children and not any(path.hops for path in plan.fields):
+        return QueryResult(len(rows), LazyRows(lambda row: renderer.render(plan, row), rows))
     return QueryResult(len(rows), renderer.render_all(plan, rows))
+
+
+def modstamp_lower_bound(where: Condition | None) -> datetime | None:
+    """The earliest ``SystemModstamp`` a row can have and pass ``where``, when a top-level ``AND`` item
+    says (``SystemModstamp >= 2024-05-20T20:49:32Z``): an incremental poll then reads only the records
+    written since, not the whole object. The full condition is still applied to them."""
+    if isinstance(where, BoolOp):
+        if where.op != "AND":
+            return None
+        bounds = [b for b in (modstamp_lower_bound(item) for item in where.items) if b is not None]
+        return max(bounds, default=None)
+    if (
+        not isinstance(where, Comparison)
+        or where.op not in (">=", ">", "=")
+        or len(where.field.parts) != 1
+        or where.field.parts[0].lower() != "systemmodstamp"
+        or len(where.values) != 1
+        or where.values[0].kind is not LiteralKind.DATETIME
+    ):
+        return None
+    return parse_datetime(str(where.values[0].value))
 
 
 def _plan(query: Query, root: SObjectDef, catalog: Catalog, now: datetime) -> _Plan:
@@ -178,6 +243,10 @@ class _Renderer:
         return out
 
     def _place(self, out: dict[str, Any], record: StoredRecord, path: BoundPath) -> None:
+        if not path.hops:
+            leaf = path.leaf
+            out[leaf.name] = to_json(leaf, record.get(leaf.name))
+            return
         container = out
         current: StoredRecord | None = record
         targets = [obj for obj, _ in path.hops[1:]] + [path.target] if path.hops else []

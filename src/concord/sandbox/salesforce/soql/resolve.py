@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from datetime import datetime
+from typing import Protocol, runtime_checkable
 
 from concord.sandbox.salesforce.schema.catalog import Catalog
 from concord.sandbox.salesforce.schema.fields import FieldDef, SObjectDef
@@ -28,6 +29,18 @@ class RecordSource(Protocol):
 
     def get(self, sobject: str, record_id: str) -> StoredRecord | None:
         """One record by id, deleted or not, or None."""
+        ...
+
+
+@runtime_checkable
+class ChangedSource(RecordSource, Protocol):
+    """A source that can also read only recently written records (the emulator's repository)."""
+
+    def scan_written_since(
+        self, sobject: str, since: datetime, *, include_deleted: bool
+    ) -> Iterable[StoredRecord]:
+        """In id order, at least the records of ``sobject`` whose ``SystemModstamp`` is at or after
+        ``since`` (possibly more)."""
         ...
 
 
