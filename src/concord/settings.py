@@ -17,6 +17,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 #: The authority matrix Concord ships with (``concord/governance/authority.yaml``).
 SHIPPED_AUTHORITY = Path(__file__).parent / "governance" / "authority.yaml"
+#: How won deals become projects, as Concord ships it (``concord/flows/provisioning.yaml``).
+SHIPPED_PROVISIONING = Path(__file__).parent / "flows" / "provisioning.yaml"
 
 
 class ConfigError(Exception):
@@ -71,6 +73,9 @@ class Settings(BaseSettings):
     mappings: list[Path] = Field(default_factory=list)
     #: Named lookup tables mappings may use (e.g. ``region_legal_entity = {"UK" = "UK01"}``).
     reference_tables: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: How won deals become projects (YAML: contracted stages, regions, delivery templates), for the
+    #: opportunity_to_project flow.
+    provisioning: Path = SHIPPED_PROVISIONING
     retry: RetrySettings = RetrySettings()
     breaker: BreakerSettings = BreakerSettings()
     delivery: DeliverySettingsModel = DeliverySettingsModel()

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from concord.cli.main import app
-from concord.mapping import default_directories
+from concord.mapping import default_directories, load_mappings
 
 pytestmark = pytest.mark.e2e
 runner = CliRunner()
@@ -32,7 +32,7 @@ fields:
 def test_check_lists_the_shipped_mappings() -> None:
     result = runner.invoke(app, ["mappings", "check"])
     assert result.exit_code == 0, result.output
-    assert "14 mappings OK." in result.output
+    assert f"{len(list(load_mappings()))} mappings OK." in result.output
     for name in ("Opportunity", "time_entries", "timeBill", "ChangeOrder"):
         assert name in result.output
 

@@ -12,27 +12,38 @@ platform's records and the engine's canonical changes and commands lives here, o
   that names the field: a bad record never stops the line, and is never dropped.
 - **Act.** Commands carry canonical JSON. ``upsert`` writes the whole record by external id (Concord's
   global id lives in an external-id field in every target, so a repeated call converges); ``update``
-  changes some fields of a record Concord knows; ``delete`` removes one. Each record written carries the
-  correlation id of the business transaction where the platform has a place for it. Writes are grouped
-  into the platform's batch endpoints; each command still gets its own outcome.
+  changes some fields of a record Concord knows (``{"global_id", "values"}``, optionally a ``flag``: a
+  note for the people who look at the record, set where the platform keeps an integration status);
+  ``delete`` removes one. Each record written carries the correlation id of the business transaction
+  where the platform has a place for it. Writes are grouped into the platform's batch endpoints; each
+  command still gets its own outcome.
+- **Read.** ``get`` (``{"global_id"}``, optionally ``system_id``) reads the current version of a record
+  Concord knows, the way a poll reads it, through the same mapping, so a flow can decide on facts as they
+  are now: ``{"found": true, "record": <canonical record>}``, ``{"found": false}``, or, when the record
+  is there but is not a valid canonical record, ``{"found": true, "invalid": "<why>", "values": {...}}``
+  (the fields the platform does hold; the flow says what that means in its business); ``read_at`` says
+  when the facts were read.
 - **Cross-reference.** Every id Concord learns (read or created) is linked to its global id.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncGenerator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from datetime import UTC, datetime, timedelta
+from typing import Any, ClassVar, Protocol, TypeVar
 
 import structlog
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from concord.connectors.http.errors import classify as classify_http
 from concord.connectors.http.errors import translate
-from concord.connectors.http.governor import Priority
+from concord.connectors.http.governor import Priority, RateGovernor
 from concord.domain.ids import is_global_id
 from concord.domain.messages import JSON, Change, CommandEnvelope
 from concord.domain.objects import ENVELOPE_FIELDS
+from concord.domain.objects.rules import business_messages
 from concord.domain.tracing import TraceContext
 from concord.engine.errors import CannotEncode, Classification, ConcordError, Rejected, TransientError
 from concord.engine.ports import DetectedChanges, Failed, Outcome, Succeeded
@@ -57,6 +68,10 @@ class CrossReferencePort(Protocol):
     def link(self, global_id: str, system: str, object_type: str, system_id: str) -> None: ...
 
     def system_id(self, global_id: str, system: str, object_type: str) -> str | None: ...
+
+    def system_ids(self, global_ids: Sequence[str], system: str, object_type: str) -> dict[str, str]: ...
+
+    def link_many(self, system: str, object_type: str, pairs: Sequence[tuple[str, str]]) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -154,6 +169,9 @@ class PlatformWrite:
     body: dict[str, Any]
     correlation_id: str | None = None
     """The business transaction's correlation id, for platforms that keep it outside the fields."""
+    flag: str | None = None
+    """A note for the people who look at the record (why Concord set it aside), for platforms that keep
+    an integration status on records (Kantata's external reference); the others leave it out."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +183,9 @@ class WriteOutcome:
     failure: ConcordError | None = None
 
 
+ACTIONS = ("upsert", "update", "delete", "get")
+"""The command actions every platform connector carries out."""
+
 CONNECTOR_OPTIONS = ("kind", "detect", "overlap_s")
 """Options every platform connector takes beside its platform spec."""
 
@@ -172,6 +193,33 @@ CONNECTOR_OPTIONS = ("kind", "detect", "overlap_s")
 def spec_options(options: Mapping[str, Any]) -> dict[str, Any]:
     """A connector's options without the ones every connector takes: what its platform spec validates."""
     return {k: v for k, v in options.items() if k not in CONNECTOR_OPTIONS}
+
+
+class ConnectorOptions(BaseModel):
+    """The options every platform connector takes beside its platform's spec."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    overlap_s: float | None = Field(default=None, ge=0)
+
+
+P = TypeVar("P", bound="PlatformConnector")
+
+
+def build_platform(
+    connector: type[P],
+    spec_model: type[BaseModel],
+    client_factory: Callable[..., Any],
+    name: str,
+    options: Mapping[str, Any],
+    services: ConnectorServices,
+    governor: RateGovernor | None,
+) -> P:
+    """A platform connector from configuration: its spec validated, its client on the shared budget."""
+    spec = spec_model.model_validate(spec_options(options))
+    own = ConnectorOptions.model_validate(dict(options))
+    overlap = None if own.overlap_s is None else timedelta(seconds=own.overlap_s)
+    return connector(name, services, client_factory(spec, governor=governor), overlap=overlap)
 
 
 def failure_of(error: Exception, system: str) -> ConcordError:
@@ -201,9 +249,16 @@ class PlatformConnector(ABC):
     platform: str
     """The mapping files' platform name (``salesforce``)."""
 
-    def __init__(self, name: str, services: ConnectorServices) -> None:
+    #: How far below its high-water mark a poll looks again for late commits (the platform's default).
+    default_overlap: ClassVar[timedelta] = timedelta(minutes=2)
+
+    def __init__(
+        self, name: str, services: ConnectorServices, client: Any, *, overlap: timedelta | None = None
+    ) -> None:
         self.name = name
         self.services = services
+        self.client = client
+        self.overlap = self.default_overlap if overlap is None else overlap
         self.scope = MappingScope(services, self.platform, name)
 
     # -- what a platform provides ------------------------------------------------------------------
@@ -245,6 +300,12 @@ class PlatformConnector(ABC):
         finally:
             await poll.aclose()
 
+    async def fetch(self, mapping: ObjectMapping, system_ids: Sequence[str]) -> Sequence[PolledRecord]:
+        """The current versions of the records with these platform ids, read as a poll reads them (the
+        same fields and related records, so the same mapping applies); ids the platform does not hold
+        (deleted, never there) are left out."""
+        raise CannotEncode(f"{self.name} cannot read {mapping.platform_object} records by id")
+
     @abstractmethod
     def cursor_since(self, moment: datetime) -> str:
         """A cursor from which a poll delivers the records changed at or after ``moment``."""
@@ -274,13 +335,13 @@ class PlatformConnector(ABC):
             WriteOutcome(failure=CannotEncode(f"{self.name} cannot delete {mapping.platform_object}"))
         ] * len(system_ids)
 
-    @abstractmethod
     def classify(self, error: BaseException) -> Classification:
         """Transient or permanent, and why (the platform's errors are mapped by its client)."""
+        return classify_http(error)
 
-    @abstractmethod
     async def aclose(self) -> None:
         """Release the client's connections."""
+        await self.client.aclose()
 
     # -- detect ------------------------------------------------------------------------------------
 
@@ -305,10 +366,9 @@ class PlatformConnector(ABC):
         written = {r.system_id: _global_id_of(mapping, r) for r in records}
         unknown = [r.system_id for r in records if not written.get(r.system_id)]
         global_ids = self.services.xref.ensure_many(self.name, canonical, unknown) if unknown else {}
-        for system_id, global_id in written.items():
-            if global_id:
-                global_ids[system_id] = global_id
-                self.services.xref.link(global_id, self.name, canonical, system_id)
+        carried = [(global_id, system_id) for system_id, global_id in written.items() if global_id]
+        self.services.xref.link_many(self.name, canonical, carried)
+        global_ids.update((system_id, global_id) for global_id, system_id in carried)
         return [self._change(mapping, polled, global_ids[polled.system_id]) for polled in records]
 
     def _change(self, mapping: ObjectMapping, polled: PolledRecord, global_id: str) -> Change:
@@ -364,14 +424,19 @@ class PlatformConnector(ABC):
             mapping = self.mapping(object_type)
         except CannotEncode as error:
             return [Failed(self.classify(error), str(error))] * len(commands)
-        if action not in ("upsert", "update", "delete"):
+        if action not in ACTIONS:
             unknown = CannotEncode(f"{self.name} does not know the action '{action}' for {object_type}")
             return [Failed(self.classify(unknown), str(unknown))] * len(commands)
+        if action == "get":
+            return await self._get(mapping, commands)
         outcomes: list[Outcome | None] = [None] * len(commands)
         sendable: list[tuple[int, PlatformWrite]] = []
+        # Where each record already is in this system: one look-up for the batch, not one per record.
+        gids = [str(c.payload.get("global_id") or "") for c in commands]
+        known = self.services.xref.system_ids([g for g in gids if g], self.name, mapping.canonical)
         for index, command in enumerate(commands):
             try:
-                sendable.append((index, self._prepare(action, mapping, command)))
+                sendable.append((index, self._prepare(action, mapping, command, known)))
             except (CannotEncode, Rejected) as error:
                 outcomes[index] = Failed(self.classify(error), str(error))
         if sendable:
@@ -382,18 +447,23 @@ class PlatformConnector(ABC):
                 results = await self.update(mapping, writes)
             else:
                 results = await self.remove(mapping, [w.system_id or "" for w in writes])
+            links: list[tuple[str, str]] = []
             for (index, write), result in zip(sendable, results, strict=True):
-                outcomes[index] = self._outcome(mapping, write, result, delete=action == "delete")
+                outcomes[index] = self._outcome(write, result)
+                system_id = result.system_id or write.system_id
+                if result.failure is None and system_id and action != "delete":
+                    links.append((write.global_id, system_id))
+            self.services.xref.link_many(self.name, mapping.canonical, links)
         return [o if o is not None else Failed(Classification(True, "no outcome")) for o in outcomes]
 
-    def _prepare(self, action: str, mapping: ObjectMapping, command: CommandEnvelope) -> PlatformWrite:
+    def _prepare(
+        self, action: str, mapping: ObjectMapping, command: CommandEnvelope, known: Mapping[str, str]
+    ) -> PlatformWrite:
         payload = command.payload
         global_id = str(payload.get("global_id") or "")
         if not global_id:
             raise CannotEncode(f"a {action} of {mapping.canonical} needs the record's global_id")
-        system_id = str(payload.get("system_id") or "") or self.services.xref.system_id(
-            global_id, self.name, mapping.canonical
-        )
+        system_id = str(payload.get("system_id") or "") or known.get(global_id)
         if action == "delete":
             if not system_id:
                 raise Rejected(f"{self.name} holds no {mapping.canonical} with global id {global_id}")
@@ -406,20 +476,65 @@ class PlatformConnector(ABC):
             if not isinstance(values, dict) or not values:
                 raise CannotEncode(f"an update of {mapping.canonical} needs the values to change")
             body = mapping.to_platform(values, self.scope, correlation_id=correlation)
-            return PlatformWrite(global_id, system_id, body, correlation)
+            flag = payload.get("flag")
+            return PlatformWrite(global_id, system_id, body, correlation, str(flag) if flag else None)
         values = {k: v for k, v in payload.items() if k not in ENVELOPE_FIELDS and k != "system_id"}
         body = mapping.to_platform(values, self.scope, global_id=global_id, correlation_id=correlation)
         return PlatformWrite(global_id, system_id, body, correlation)
 
-    def _outcome(
-        self, mapping: ObjectMapping, write: PlatformWrite, result: WriteOutcome, *, delete: bool
-    ) -> Outcome:
+    def _outcome(self, write: PlatformWrite, result: WriteOutcome) -> Outcome:
         if result.failure is not None:
             return Failed(self.classify(result.failure), str(result.failure))
         system_id = result.system_id or write.system_id
-        if system_id and not delete:
-            self.services.xref.link(write.global_id, self.name, mapping.canonical, system_id)
         answer: JSON = {"system": self.name, "global_id": write.global_id, "system_id": system_id}
         if result.created:
             answer["created"] = True
         return Succeeded(answer)
+
+    # -- read --------------------------------------------------------------------------------------
+
+    async def _get(self, mapping: ObjectMapping, commands: Sequence[CommandEnvelope]) -> list[Outcome]:
+        wanted: list[tuple[str, str | None]] = []
+        for command in commands:
+            global_id = str(command.payload.get("global_id") or "")
+            system_id = str(command.payload.get("system_id") or "") or (
+                self.services.xref.system_id(global_id, self.name, mapping.canonical) if global_id else None
+            )
+            wanted.append((global_id, system_id))
+        known = list(dict.fromkeys(sid for _, sid in wanted if sid))
+        read_at = datetime.now(UTC).isoformat()
+        try:
+            found = await self.fetch(mapping, known) if known else []
+        except Exception as error:  # the read failed as a whole: every command shares its outcome
+            failure = failure_of(error, self.name)
+            return [Failed(self.classify(failure), str(failure))] * len(commands)
+        read = {change.source_id: change.payload for change in self.changes(mapping, found)}
+        outcomes: list[Outcome] = []
+        for global_id, system_id in wanted:
+            if not global_id:
+                missing = CannotEncode(f"a get of {mapping.canonical} needs the record's global_id")
+                outcomes.append(Failed(self.classify(missing), str(missing)))
+                continue
+            answer: JSON = {
+                "system": self.name,
+                "global_id": global_id,
+                "system_id": system_id,
+                "read_at": read_at,
+            }
+            payload = read.get(system_id) if system_id else None
+            outcomes.append(Succeeded({**answer, **self._read_answer(mapping, payload)}))
+        return outcomes
+
+    @staticmethod
+    def _read_answer(mapping: ObjectMapping, payload: JSON | None) -> JSON:
+        if payload is None:
+            return {"found": False}
+        if UNMAPPABLE in payload:
+            return {"found": True, "invalid": str(payload[UNMAPPABLE])}
+        try:
+            record = mapping.model.model_validate(payload)
+        except ValidationError as error:
+            # What the platform does hold still helps the flow say which record is wrong.
+            values = {k: v for k, v in payload.items() if k not in ENVELOPE_FIELDS}
+            return {"found": True, "invalid": "; ".join(business_messages(error)), "values": values}
+        return {"found": True, "record": record.model_dump(mode="json")}

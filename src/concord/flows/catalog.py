@@ -53,9 +53,34 @@ def _alignment(object_type: str) -> Callable[[Settings], FlowBundle]:
     return bundle
 
 
+def _opportunity_to_project(settings: Settings) -> FlowBundle:
+    from concord.domain.schemas import CANONICAL_MODELS
+    from concord.flows.opportunity_to_project import FLOW_NAME, opportunity_to_project
+    from concord.flows.provisioning_config import load_provisioning
+
+    config = load_provisioning(settings.provisioning)
+    roles = config.systems.model_dump()
+    missing = {role: name for role, name in roles.items() if name not in settings.connectors}
+    if missing:
+        named = ", ".join(f"{role} '{name}'" for role, name in missing.items())
+        raise ConfigError(
+            f"flow {FLOW_NAME} needs the connectors {named}, which are not configured; add them under "
+            f"[concord.connectors], or name the configured ones under `systems:` in {settings.provisioning}"
+        )
+    crm = config.systems.crm
+    # The CRM's opportunities start the flow: poll them unless the connector detects them already.
+    detected = "Opportunity" in (settings.connectors[crm].get("detect") or [])
+    sources = () if detected else (Source(crm, "Opportunity"),)
+    model = CANONICAL_MODELS["Opportunity"]
+    return FlowBundle(
+        (opportunity_to_project(config),), lambda schemas: schemas.register_canonical(model), sources
+    )
+
+
 CATALOG: dict[str, Callable[[Settings], FlowBundle]] = {
     "mirror": _mirror,
     "align_customer": _alignment("Customer"),
+    "opportunity_to_project": _opportunity_to_project,
 }
 
 

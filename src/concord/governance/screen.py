@@ -108,7 +108,7 @@ def screen_write(
     superseded = _superseded(command, golden) if command.kind == FORWARD else {}
     if superseded:
         payload = {**payload, **superseded}
-    values = business_fields(payload)
+    values = _written(command.action, payload)
     if not values:
         return Verdict()
     digests = {name: digest(value) for name, value in values.items()}
@@ -123,6 +123,14 @@ def screen_write(
     target.written_at = now
     target.system_id = system_id
     return Verdict(payload=payload if superseded else None)
+
+
+def _written(action: str, payload: JSON) -> JSON:
+    """The fields a write sets: an update's ``values``, an upsert's whole record."""
+    if action == "update":
+        values = payload.get("values")
+        return dict(values) if isinstance(values, dict) else {}
+    return business_fields(payload)
 
 
 def _superseded(command: ClaimedCommand, golden: dict[str, GoldenField]) -> JSON:

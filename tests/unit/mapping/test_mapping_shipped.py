@@ -164,7 +164,11 @@ def _kantata_problems(mapping: ObjectMapping) -> list[str]:
 
 def _netsuite_problems(mapping: ObjectMapping) -> list[str]:
     record_type = RECORD_TYPES[mapping.platform_object]
-    return [name for name in _every_field(mapping) if record_type.field(name) is None]
+    return [
+        name
+        for name in _every_field(mapping)
+        if record_type.field(name) is None and record_type.sublist(name) is None
+    ]
 
 
 CHECKS = {"salesforce": _salesforce_problems, "kantata": _kantata_problems, "netsuite": _netsuite_problems}

@@ -7,6 +7,11 @@ found in Kantata before Concord wrote to it carries none yet, so a look-up by re
 create a twin). The others are looked up by reference and updated or created: in bulk where Kantata takes
 bulk creates (time entries, expenses), one record a call elsewhere (workspaces, stories).
 
+An ``update`` with a flag marks the record's external reference failed, with the flag as its status text:
+that is where Kantata shows people a record's integration status (a project put on hold because its deal
+could not be fully provisioned says why there). ``get`` reads records by id (``only=``) with the
+associations a poll joins, so the same mapping applies.
+
 Configuration (``[concord.connectors.kantata]``) is a ``KantataSpec`` plus ``kind`` and the poll's
 overlap; secrets come from the environment, never from the file.
 """
@@ -15,10 +20,8 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from concord.connectors.base import (
     ConnectorServices,
@@ -26,14 +29,13 @@ from concord.connectors.base import (
     PlatformWrite,
     PolledRecord,
     WriteOutcome,
+    build_platform,
     failure_of,
-    spec_options,
 )
-from concord.connectors.http.errors import classify
 from concord.connectors.http.governor import Priority, RateGovernor
 from concord.connectors.kantata.changes import DEFAULT_OVERLAP, ChangedRecord, ChangePoll, changed_since
 from concord.connectors.kantata.client import KantataClient
-from concord.connectors.kantata.cursor import StampCursor
+from concord.connectors.kantata.cursor import StampCursor, digest, parse_stamp
 from concord.connectors.kantata.references import (
     SHOW_HIDDEN,
     ExternalRef,
@@ -41,7 +43,7 @@ from concord.connectors.kantata.references import (
     upsert_by_reference,
 )
 from concord.connectors.kantata.spec import KantataSpec
-from concord.engine.errors import Classification, TransientError
+from concord.engine.errors import TransientError
 from concord.mapping import ObjectMapping
 
 REFERENCES = "external_references"
@@ -52,17 +54,12 @@ INCLUDES: dict[str, tuple[str, ...]] = {
 }
 """Associations each collection's mapping reads besides the record (Kantata joins them on request)."""
 
+MAX_PER_READ = 200
+"""Record ids per read by id (``only=``), Kantata's page size."""
+
 BULK_CREATE = frozenset({"time_entries", "expenses"})
 """Collections Kantata creates in bulk (``{"time_entries": [...]}``, 100 a call); the others (workspaces,
 stories) refuse the plural key and take one object a call."""
-
-
-class KantataOptions(BaseModel):
-    """The connector's own options, beside the account's spec."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    overlap_s: float = Field(default=DEFAULT_OVERLAP.total_seconds(), ge=0)
 
 
 class KantataConnector(PlatformConnector):
@@ -70,17 +67,8 @@ class KantataConnector(PlatformConnector):
 
     platform = "kantata"
 
-    def __init__(
-        self,
-        name: str,
-        services: ConnectorServices,
-        client: KantataClient,
-        *,
-        overlap: timedelta = DEFAULT_OVERLAP,
-    ) -> None:
-        super().__init__(name, services)
-        self.client = client
-        self.overlap = overlap
+    client: KantataClient
+    default_overlap = DEFAULT_OVERLAP
 
     def open_poll(self, mapping: ObjectMapping, cursor: str | None, priority: Priority) -> ChangePoll:
         collection = mapping.platform_object
@@ -108,6 +96,26 @@ class KantataConnector(PlatformConnector):
 
     def cursor_since(self, moment: datetime) -> str:
         return StampCursor.starting_at(moment).encode()
+
+    async def fetch(self, mapping: ObjectMapping, system_ids: Sequence[str]) -> Sequence[PolledRecord]:
+        collection = mapping.platform_object
+        include = [REFERENCES, *INCLUDES.get(collection, ())]
+        ids = [i for i in dict.fromkeys(system_ids) if i.isdigit()]
+        found: list[PolledRecord] = []
+        for start in range(0, len(ids), MAX_PER_READ):
+            params = {
+                **(SHOW_HIDDEN.get(collection) or {}),
+                "only": ",".join(ids[start : start + MAX_PER_READ]),
+            }
+            async for record in self.client.iterate(collection, params, include=include):
+                if record.get("deleted_at"):
+                    continue
+                own = {key: value for key, value in record.items() if key not in include}
+                item = ChangedRecord(
+                    str(record["id"]), parse_stamp(record["updated_at"]), False, record, digest(own)
+                )
+                found.append(self.polled(mapping, item))
+        return found
 
     def _reference(self, mapping: ObjectMapping, record: Mapping[str, Any]) -> Mapping[str, Any] | None:
         for ref in record.get(REFERENCES) or ():
@@ -175,9 +183,21 @@ class KantataConnector(PlatformConnector):
         collection = mapping.platform_object
         outcomes = []
         for write in writes:
+            body = write.body
+            if write.flag:
+                # Kantata shows each record's integration status on its external reference: a flagged
+                # record is marked failed there, with the reason people should read.
+                flagged = ExternalRef(
+                    service_model=mapping.canonical,
+                    service_model_ref=write.global_id,
+                    status="failed",
+                    external_status=write.flag[:255],
+                    external_message=write.correlation_id,
+                )
+                body = {**body, "external_reference": flagged.body(self.client.spec.service_name)}
             try:
                 await self.client.update(
-                    collection, str(write.system_id), write.body, params=SHOW_HIDDEN.get(collection)
+                    collection, str(write.system_id), body, params=SHOW_HIDDEN.get(collection)
                 )
             except Exception as error:  # one record's failure is that record's outcome
                 outcomes.append(WriteOutcome(failure=failure_of(error, self.name)))
@@ -196,12 +216,6 @@ class KantataConnector(PlatformConnector):
                 outcomes.append(WriteOutcome(system_id))
         return outcomes
 
-    def classify(self, error: BaseException) -> Classification:
-        return classify(error)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
 
 def kantata_connector(
     name: str,
@@ -210,8 +224,4 @@ def kantata_connector(
     governor: RateGovernor | None = None,
 ) -> KantataConnector:
     """Build from configuration (``kind = "kantata"``)."""
-    values = spec_options(options)
-    spec = KantataSpec.model_validate(values)
-    own = KantataOptions.model_validate(dict(options))
-    client = KantataClient(spec, governor=governor)
-    return KantataConnector(name, services, client, overlap=timedelta(seconds=own.overlap_s))
+    return build_platform(KantataConnector, KantataSpec, KantataClient, name, options, services, governor)

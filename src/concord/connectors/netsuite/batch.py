@@ -39,12 +39,14 @@ class RecordWrite:
         record_type: The record type (``customer``, ``timeBill`` ...).
         body: The fields (not for deletes).
         key: The record: an internal id or ``ExternalId`` (an ``ExternalId`` for upserts; none for creates).
+        replace: Sublists whose lines the write replaces (updates and upserts; the others add lines).
     """
 
     action: Action
     record_type: str
     body: Mapping[str, Any] = field(default_factory=dict)
     key: RecordKey | None = None
+    replace: tuple[str, ...] = ()
 
     @classmethod
     def create(cls, record_type: str, body: Mapping[str, Any]) -> RecordWrite:
@@ -52,15 +54,23 @@ class RecordWrite:
         return cls("create", record_type, body)
 
     @classmethod
-    def update(cls, record_type: str, key: RecordKey, body: Mapping[str, Any]) -> RecordWrite:
-        """Change fields of an existing record."""
-        return cls("update", record_type, body, key)
+    def update(
+        cls, record_type: str, key: RecordKey, body: Mapping[str, Any], replace: Sequence[str] = ()
+    ) -> RecordWrite:
+        """Change fields of an existing record (the sublists in ``replace`` get exactly the lines sent)."""
+        return cls("update", record_type, body, key, tuple(replace))
 
     @classmethod
-    def upsert(cls, record_type: str, external_id: str | ExternalId, body: Mapping[str, Any]) -> RecordWrite:
+    def upsert(
+        cls,
+        record_type: str,
+        external_id: str | ExternalId,
+        body: Mapping[str, Any],
+        replace: Sequence[str] = (),
+    ) -> RecordWrite:
         """Create or update the record with this external id (safe to repeat)."""
         key = external_id if isinstance(external_id, ExternalId) else ExternalId(external_id)
-        return cls("upsert", record_type, body, key)
+        return cls("upsert", record_type, body, key, tuple(replace))
 
     @classmethod
     def delete(cls, record_type: str, key: RecordKey) -> RecordWrite:
@@ -93,9 +103,13 @@ async def _write(client: NetSuiteClient, write: RecordWrite, priority: Priority)
     if write.action == "upsert":
         if not isinstance(write.key, ExternalId):
             raise CannotEncode("an upsert addresses its record by ExternalId")
-        return await client.upsert_by_external_id(write.record_type, write.key, write.body, priority=priority)
+        return await client.upsert_by_external_id(
+            write.record_type, write.key, write.body, replace=write.replace, priority=priority
+        )
     if write.action == "update":
-        await client.update(write.record_type, write.key, write.body, priority=priority)
+        await client.update(
+            write.record_type, write.key, write.body, replace=write.replace, priority=priority
+        )
     else:
         await client.delete(write.record_type, write.key, priority=priority)
     return write.key if isinstance(write.key, str) and write.key.isdigit() else None

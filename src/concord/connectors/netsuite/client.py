@@ -168,12 +168,14 @@ class NetSuiteClient:
         external_id: str | ExternalId,
         body: Mapping[str, Any],
         *,
+        replace: Sequence[str] = (),
         priority: Priority = Priority.NORMAL,
     ) -> str:
         """Create or update the record with this external id (``PUT .../eid:{value}``); returns its id.
 
         Safe to repeat: one external id is one record. NetSuite answers 204 either way, so whether it
-        created or updated is not known.
+        created or updated is not known. Sublists named in ``replace`` get exactly the lines sent (without
+        it, an update adds the lines sent to the ones the record has, so a repeated upsert would double them).
 
         Raises:
             CannotEncode: ``body`` gives ``externalId`` another value.
@@ -185,8 +187,9 @@ class NetSuiteClient:
                 f"externalId is {payload['externalId']!r} in the body but {eid.value!r} in the upsert"
             )
         payload.pop("externalId", None)
+        params = {"replace": _fields(replace)} if replace else None
         response = await self.session.request(
-            "PUT", record_path(record_type, eid), json=payload, priority=priority
+            "PUT", record_path(record_type, eid), json=payload, params=params, priority=priority
         )
         found = id_from_location(response.headers.get("location"))
         if found is not None:

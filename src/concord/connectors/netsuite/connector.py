@@ -6,6 +6,13 @@ SuiteQL answers with lower-case column names and every value as text (dates as t
 shows them, booleans as ``T``/``F``); the poll hands each row to the mapping under the REST field names
 the mapping file uses, and the mapping's transforms read the SuiteQL forms.
 
+Writes send whole records: every sublist in a body (``{"item": {"items": [...]}}``) replaces the record's
+lines, so an upsert sent again converges instead of adding its lines twice. A record NetSuite keeps apart
+but a mapping writes inline (a sales order's ``billingSchedule`` given as its fields, not ``{"id": ...}``)
+is upserted first, by an external id derived from the owner's, and referenced by its id.
+
+``get`` reads records by internal id through SuiteQL, the columns a poll reads, so the same mapping applies.
+
 Configuration (``[concord.connectors.netsuite]``) is a ``NetSuiteSpec`` plus ``kind`` and the poll's
 overlap; the private key comes from a file or the environment, never from the configuration file.
 """
@@ -13,11 +20,9 @@ overlap; the private key comes from a file or the environment, never from the co
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from concord.connectors.base import (
     ConnectorServices,
@@ -25,25 +30,46 @@ from concord.connectors.base import (
     PlatformWrite,
     PolledRecord,
     WriteOutcome,
-    spec_options,
+    build_platform,
 )
-from concord.connectors.http.errors import classify
 from concord.connectors.http.governor import Priority, RateGovernor
 from concord.connectors.netsuite.batch import RecordWrite, run_batch
-from concord.connectors.netsuite.changes import DEFAULT_OVERLAP, ChangedRecord, ChangePoll, changed_since
+from concord.connectors.netsuite.changes import (
+    DEFAULT_OVERLAP,
+    STAMP_ALIAS,
+    STAMP_MASK,
+    ChangedRecord,
+    ChangePoll,
+    changed_since,
+    digest,
+)
 from concord.connectors.netsuite.client import NetSuiteClient
 from concord.connectors.netsuite.cursor import StampCursor
 from concord.connectors.netsuite.spec import NetSuiteSpec
-from concord.engine.errors import Classification
+from concord.engine.errors import ConcordError, TransientError
 from concord.mapping import ObjectMapping
 
+DEPENDENT_RECORDS: Mapping[str, Mapping[str, str]] = {"salesOrder": {"billingSchedule": "billingSchedule"}}
+"""Per record type, the reference fields a mapping may write inline (as the referenced record's fields),
+and the record type each refers to."""
 
-class NetSuiteOptions(BaseModel):
-    """The connector's own options, beside the account's spec."""
+IDS_PER_READ = 500
+"""Internal ids per ``get`` query (``WHERE id IN (...)``)."""
 
-    model_config = ConfigDict(extra="ignore")
+_STAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 
-    overlap_s: float = Field(default=DEFAULT_OVERLAP.total_seconds(), ge=0)
+
+def sublists(body: Mapping[str, Any]) -> list[str]:
+    """The sublists a body sends (``{"item": {"items": [...]}}``): a whole-record write replaces them."""
+    return [
+        name
+        for name, value in body.items()
+        if isinstance(value, Mapping) and isinstance(value.get("items"), list)
+    ]
+
+
+def _inline(value: Any) -> bool:
+    return isinstance(value, Mapping) and bool(set(value) - {"id", "externalId", "refName"})
 
 
 class NetSuiteConnector(PlatformConnector):
@@ -51,17 +77,8 @@ class NetSuiteConnector(PlatformConnector):
 
     platform = "netsuite"
 
-    def __init__(
-        self,
-        name: str,
-        services: ConnectorServices,
-        client: NetSuiteClient,
-        *,
-        overlap: timedelta = DEFAULT_OVERLAP,
-    ) -> None:
-        super().__init__(name, services)
-        self.client = client
-        self.overlap = overlap
+    client: NetSuiteClient
+    default_overlap = DEFAULT_OVERLAP
 
     def open_poll(self, mapping: ObjectMapping, cursor: str | None, priority: Priority) -> ChangePoll:
         columns = [f.lower() for f in self._fields(mapping)]
@@ -80,21 +97,80 @@ class NetSuiteConnector(PlatformConnector):
     def cursor_since(self, moment: datetime) -> str:
         return StampCursor.starting_at(moment, ZoneInfo(self.client.spec.time_zone)).encode()
 
+    async def fetch(self, mapping: ObjectMapping, system_ids: Sequence[str]) -> Sequence[PolledRecord]:
+        columns = [f.lower() for f in self._fields(mapping)]
+        table = mapping.platform_object.lower()
+        zone = ZoneInfo(self.client.spec.time_zone)
+        ids = [i for i in dict.fromkeys(system_ids) if i.isdigit()]
+        found: list[PolledRecord] = []
+        for start in range(0, len(ids), IDS_PER_READ):
+            select = ", ".join(
+                ["id", f"TO_CHAR(lastmodifieddate, '{STAMP_MASK}') AS {STAMP_ALIAS}", *columns]
+            )
+            sql = f"SELECT {select} FROM {table} WHERE id IN ({', '.join(ids[start : start + IDS_PER_READ])})"
+            async for row in self.client.query(sql):
+                values = {k: v for k, v in row.items() if k != STAMP_ALIAS}
+                stamp = datetime.strptime(str(row[STAMP_ALIAS]), _STAMP_FORMAT)
+                changed_at = stamp.replace(tzinfo=zone).astimezone(UTC)
+                item = ChangedRecord(str(row["id"]), stamp, changed_at, False, values, digest(values))
+                found.append(self.polled(mapping, item))
+        return found
+
     async def write(self, mapping: ObjectMapping, writes: Sequence[PlatformWrite]) -> Sequence[WriteOutcome]:
+        record_type = mapping.platform_object
+        bodies, failures = await self._write_dependents(record_type, writes)
         batch = [
-            RecordWrite.update(mapping.platform_object, w.system_id, {**w.body, "externalId": w.global_id})
+            RecordWrite.update(record_type, w.system_id, {**body, "externalId": w.global_id}, sublists(body))
             if w.system_id
-            else RecordWrite.upsert(mapping.platform_object, w.global_id, w.body)
-            for w in writes
+            else RecordWrite.upsert(record_type, w.global_id, body, sublists(body))
+            for w, body in zip(writes, bodies, strict=True)
         ]
-        results = self._outcomes(await run_batch(self.client, batch))
+        sendable = [i for i in range(len(writes)) if i not in failures]
+        sent = self._outcomes(await run_batch(self.client, [batch[i] for i in sendable]))
+        results = dict(zip(sendable, sent, strict=True))
         return [
-            WriteOutcome(r.system_id or w.system_id, r.created, r.failure)
-            for w, r in zip(writes, results, strict=True)
+            WriteOutcome(failure=failures[i])
+            if i in failures
+            else WriteOutcome(results[i].system_id or w.system_id, results[i].created, results[i].failure)
+            for i, w in enumerate(writes)
         ]
 
+    async def _write_dependents(
+        self, record_type: str, writes: Sequence[PlatformWrite]
+    ) -> tuple[list[dict[str, Any]], dict[int, ConcordError]]:
+        """Upsert the records the writes give inline; the bodies referring to them by id, and the writes
+        whose inline records NetSuite refused (they are not sent)."""
+        fields = DEPENDENT_RECORDS.get(record_type, {})
+        bodies = [dict(w.body) for w in writes]
+        wanted = [
+            (index, name, fields[name])
+            for index, body in enumerate(bodies)
+            for name in fields
+            if _inline(body.get(name))
+        ]
+        if not wanted:
+            return bodies, {}
+        batch = []
+        for index, name, dependent_type in wanted:
+            body = bodies[index][name]
+            batch.append(
+                RecordWrite.upsert(dependent_type, f"{writes[index].global_id}-{name}", body, sublists(body))
+            )
+        failures: dict[int, ConcordError] = {}
+        for (index, name, _), result in zip(wanted, await run_batch(self.client, batch), strict=True):
+            if result.failure is not None or result.id is None:
+                failures[index] = result.failure or TransientError(
+                    f"{self.name} did not return the {name} id"
+                )
+            else:
+                bodies[index][name] = {"id": result.id}
+        return bodies, failures
+
     async def update(self, mapping: ObjectMapping, writes: Sequence[PlatformWrite]) -> Sequence[WriteOutcome]:
-        batch = [RecordWrite.update(mapping.platform_object, str(w.system_id), w.body) for w in writes]
+        batch = [
+            RecordWrite.update(mapping.platform_object, str(w.system_id), w.body, sublists(w.body))
+            for w in writes
+        ]
         results = self._outcomes(await run_batch(self.client, batch))
         return [WriteOutcome(w.system_id, failure=r.failure) for w, r in zip(writes, results, strict=True)]
 
@@ -106,12 +182,6 @@ class NetSuiteConnector(PlatformConnector):
     def _outcomes(results: Sequence[Any]) -> list[WriteOutcome]:
         return [WriteOutcome(r.id, False, r.failure) for r in results]
 
-    def classify(self, error: BaseException) -> Classification:
-        return classify(error)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
 
 def netsuite_connector(
     name: str,
@@ -120,8 +190,4 @@ def netsuite_connector(
     governor: RateGovernor | None = None,
 ) -> NetSuiteConnector:
     """Build from configuration (``kind = "netsuite"``)."""
-    values = spec_options(options)
-    spec = NetSuiteSpec.model_validate(values)
-    own = NetSuiteOptions.model_validate(dict(options))
-    client = NetSuiteClient(spec, governor=governor)
-    return NetSuiteConnector(name, services, client, overlap=timedelta(seconds=own.overlap_s))
+    return build_platform(NetSuiteConnector, NetSuiteSpec, NetSuiteClient, name, options, services, governor)

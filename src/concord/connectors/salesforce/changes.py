@@ -2,7 +2,7 @@
 
 **Polling** (``changed_since``) runs::
 
-    SELECT Id, SystemModstamp, IsDeleted, <fields> FROM <Object>
+    SELECT Id, SystemModstamp, IsDeleted, <fields>[, (SELECT <fields> FROM <child list>)] FROM <Object>
     WHERE SystemModstamp >= <high-water mark - overlap> ORDER BY SystemModstamp, Id
 
 through ``queryAll`` (deletes are changes too) and hands out each record version once. Many records share
@@ -74,6 +74,11 @@ def digest(record: Mapping[str, Any]) -> str:
     values = {k: v for k, v in record.items() if k != "attributes"}
     encoded = orjson.dumps(values, option=orjson.OPT_SORT_KEYS, default=str)
     return hashlib.blake2b(encoded, digest_size=6).hexdigest()
+
+
+def subquery(relationship: str, fields: Sequence[str]) -> str:
+    """A parent-to-child subquery of the select list: ``(SELECT Role__c FROM OpportunityLineItems)``."""
+    return f"(SELECT {', '.join(dict.fromkeys(fields))} FROM {relationship})"
 
 
 def soql_datetime(moment: datetime) -> str:
@@ -182,8 +187,10 @@ class ChangePoll(Poll[ChangedRecord]):
         batch_size: int | None,
         priority: Priority,
         max_seen: int,
+        children: Mapping[str, Sequence[str]] | None = None,
     ) -> None:
-        for name in (sobject, *fields):
+        self._children = dict(children or {})
+        for name in (sobject, *fields, *self._children, *(f for c in self._children.values() for f in c)):
             if not _NAME.match(name):
                 raise CannotEncode(f"{name!r} is not a valid Salesforce object or field name")
         if overlap < timedelta(0):
@@ -202,6 +209,7 @@ class ChangePoll(Poll[ChangedRecord]):
         wanted = [f for f in _SYSTEM_FIELDS if include_deleted or f != "IsDeleted"]
         known = {f.lower() for f in wanted}
         wanted += [f for f in dict.fromkeys(fields) if f.lower() not in known]
+        wanted += [subquery(name, child) for name, child in self._children.items()]
         where = ""
         bottom = self._mark.lower_bound()
         if bottom is not None:
@@ -263,6 +271,7 @@ def changed_since(
     batch_size: int | None = None,
     priority: Priority = Priority.NORMAL,
     max_seen: int = MAX_SEEN,
+    children: Mapping[str, Sequence[str]] | None = None,
 ) -> ChangePoll:
     """The records of ``sobject`` changed since ``cursor`` (see the module docstring).
 
@@ -276,6 +285,8 @@ def changed_since(
         batch_size: Rows per query page.
         priority: Governor priority.
         max_seen: Bound on the versions remembered within the overlap window.
+        children: Related lists read with each record (relationship name → its fields), as
+            parent-to-child subqueries (``OpportunityLineItems``: ``Role__c``...).
 
     Example::
 
@@ -294,6 +305,7 @@ def changed_since(
         batch_size=batch_size,
         priority=priority,
         max_seen=max_seen,
+        children=children,
     )
 
 

@@ -1,6 +1,9 @@
 """The Salesforce connector as the engine sees it: polls by ``SystemModstamp`` and writes through sObject
 Collections upserts on the external-id field that holds Concord's global id.
 
+Related lists a mapping names under ``children`` (an opportunity's line items) are read with each record
+as parent-to-child subqueries, by polls and by ``get`` (a SOQL read by record id) alike.
+
 Configuration (``[concord.connectors.salesforce]``) is a ``SalesforceSpec`` plus ``kind`` and the poll's
 overlap; the consumer secret or private key comes from the environment
 (``CONCORD_CONNECTORS__SALESFORCE__AUTH__CONSUMER_SECRET``), never from the file.
@@ -8,11 +11,10 @@ overlap; the consumer secret or private key comes from the environment
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from concord.connectors.base import (
     ConnectorServices,
@@ -20,10 +22,9 @@ from concord.connectors.base import (
     PlatformWrite,
     PolledRecord,
     WriteOutcome,
+    build_platform,
     failure_of,
-    spec_options,
 )
-from concord.connectors.http.errors import classify
 from concord.connectors.http.governor import Priority, RateGovernor
 from concord.connectors.salesforce.changes import (
     DEFAULT_OVERLAP,
@@ -31,20 +32,19 @@ from concord.connectors.salesforce.changes import (
     ChangePoll,
     ModstampCursor,
     changed_since,
+    digest,
+    parse_stamp,
     soql_datetime,
+    subquery,
 )
 from concord.connectors.salesforce.client import SalesforceClient
 from concord.connectors.salesforce.spec import SalesforceSpec
-from concord.engine.errors import CannotEncode, Classification
+from concord.engine.errors import CannotEncode
 from concord.mapping import ObjectMapping
 
-
-class SalesforceOptions(BaseModel):
-    """The connector's own options, beside the org's spec."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    overlap_s: float = Field(default=DEFAULT_OVERLAP.total_seconds(), ge=0)
+_RECORD_ID = re.compile(r"^[A-Za-z0-9]{15}([A-Za-z0-9]{3})?$")
+IDS_PER_READ = 200
+"""Record ids per ``get`` query (``WHERE Id IN (...)``), well inside SOQL's statement length."""
 
 
 class SalesforceConnector(PlatformConnector):
@@ -52,23 +52,36 @@ class SalesforceConnector(PlatformConnector):
 
     platform = "salesforce"
 
-    def __init__(
-        self,
-        name: str,
-        services: ConnectorServices,
-        client: SalesforceClient,
-        *,
-        overlap: timedelta = DEFAULT_OVERLAP,
-    ) -> None:
-        super().__init__(name, services)
-        self.client = client
-        self.overlap = overlap
+    client: SalesforceClient
+    default_overlap = DEFAULT_OVERLAP
 
     def open_poll(self, mapping: ObjectMapping, cursor: str | None, priority: Priority) -> ChangePoll:
         fields = mapping.source_fields()
         return changed_since(
-            self.client, mapping.platform_object, fields, cursor, self.overlap, priority=priority
+            self.client,
+            mapping.platform_object,
+            fields,
+            cursor,
+            self.overlap,
+            priority=priority,
+            children=mapping.children,
         )
+
+    async def fetch(self, mapping: ObjectMapping, system_ids: Sequence[str]) -> Sequence[PolledRecord]:
+        # An id that is not a Salesforce id cannot name a record: it is absent, and never reaches SOQL.
+        ids = [i for i in dict.fromkeys(system_ids) if _RECORD_ID.match(i)]
+        select = [*mapping.source_fields()]
+        select += [subquery(name, fields) for name, fields in mapping.children.items()]
+        found: list[PolledRecord] = []
+        for start in range(0, len(ids), IDS_PER_READ):
+            quoted = ", ".join(f"'{i}'" for i in ids[start : start + IDS_PER_READ])
+            soql = f"SELECT {', '.join(select)} FROM {mapping.platform_object} WHERE Id IN ({quoted})"
+            async for row in self.client.query(soql, priority=Priority.NORMAL):
+                record = {k: v for k, v in row.items() if k != "attributes"}
+                stamp = parse_stamp(str(record["SystemModstamp"]))
+                item = ChangedRecord(str(record["Id"]), stamp, False, record, digest(record))
+                found.append(self.polled(mapping, item))
+        return found
 
     def polled(self, mapping: ObjectMapping, item: ChangedRecord) -> PolledRecord:
         return PolledRecord(item.record_id, item.modstamp, item.version, item.record, deleted=item.deleted)
@@ -123,12 +136,6 @@ class SalesforceConnector(PlatformConnector):
                 outcomes.append(WriteOutcome(write.system_id))
         return outcomes
 
-    def classify(self, error: BaseException) -> Classification:
-        return classify(error)
-
-    async def aclose(self) -> None:
-        await self.client.aclose()
-
 
 def salesforce_connector(
     name: str,
@@ -137,8 +144,6 @@ def salesforce_connector(
     governor: RateGovernor | None = None,
 ) -> SalesforceConnector:
     """Build from configuration (``kind = "salesforce"``)."""
-    values = spec_options(options)
-    spec = SalesforceSpec.model_validate(values)
-    own = SalesforceOptions.model_validate(dict(options))
-    client = SalesforceClient(spec, governor=governor)
-    return SalesforceConnector(name, services, client, overlap=timedelta(seconds=own.overlap_s))
+    return build_platform(
+        SalesforceConnector, SalesforceSpec, SalesforceClient, name, options, services, governor
+    )

@@ -50,6 +50,10 @@ class Opportunity(CanonicalRecord):
     """None when the CRM does not say; provisioning then stops with an exception."""
     expected_start: date | None = None
     line_items: tuple[OpportunityLineItem, ...] = ()
+    project_id: GlobalId | None = None
+    """The delivery project provisioned from the deal, once it is contracted (written back to the CRM)."""
+    contract_id: GlobalId | None = None
+    """The contract (statement of work) made from the deal, once it is contracted."""
 
     @model_validator(mode="after")
     def _rules(self) -> Opportunity:

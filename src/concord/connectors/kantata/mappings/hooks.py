@@ -1,5 +1,6 @@
 """Code the Kantata mapping files call: approval states, which Kantata keeps on timesheet submissions
-rather than on the time entry itself (see ``concord.connectors.kantata.approvals``).
+rather than on the time entry itself (see ``concord.connectors.kantata.approvals``), and the rate card a
+new project is priced with.
 
 Time entries must be read with ``include=active_submission,recent_submission,workspace`` for these to
 judge them; without, ``approval_of`` fails the record with a message saying so.
@@ -13,7 +14,17 @@ from typing import Any
 from concord.connectors.kantata.approvals import TimeEntryStatus, approval_of
 from concord.mapping.context import MappingContext
 
-__all__ = ["expense_status", "time_entry_approved_at", "time_entry_approver", "time_entry_status"]
+__all__ = [
+    "RATE_CARDS",
+    "currency_and_rate_card",
+    "expense_status",
+    "time_entry_approved_at",
+    "time_entry_approver",
+    "time_entry_status",
+]
+
+RATE_CARDS = "kantata_rate_card_id"
+"""Reference table: currency → the id of the Kantata rate card the firm prices projects in it with."""
 
 
 def time_entry_status(record: Mapping[str, Any], context: MappingContext) -> str:
@@ -37,3 +48,13 @@ def expense_status(record: Mapping[str, Any], context: MappingContext) -> str:
     if record.get("approved"):
         return "approved"
     return "submitted" if record.get("active_submission_id") else "draft"
+
+
+def currency_and_rate_card(currency: Any, context: MappingContext) -> Mapping[str, Any]:
+    """A project's currency, and the firm's rate card for that currency when the reference table
+    ``kantata_rate_card_id`` names one (Kantata then prices the project's time by role from it)."""
+    fields: dict[str, Any] = {"currency": currency}
+    card = context.reference(RATE_CARDS, str(currency)) if currency is not None else None
+    if card is not None:
+        fields["rate_card_id"] = card
+    return fields
