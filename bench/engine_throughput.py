@@ -9,7 +9,9 @@ transaction through the raw driver, all the rows the engine writes for one chang
 1 flow state + 2 outbox commands + 2 command results = 7 rows), expressed as changes per second.
 
 Each backend runs in a child process so that its peak RSS is its own. The last line is one JSON object.
-Run: ``.venv/bin/python bench/engine_throughput.py [--quick] [--changes N] [--backends sqlite,postgresql]``
+Run: ``.venv/bin/python bench/engine_throughput.py [--quick] [--changes N] [--backends sqlite,postgresql]
+[--governed]`` (``--governed`` adds the shipped authority matrix's change gate and write screen, which
+leave the ungoverned ``TestRecord`` alone: the figures show what they cost when they have nothing to do).
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 ROWS_PER_CHANGE = 7
 PG_URL = os.environ.get("CONCORD_TEST_PG_URL", "postgresql://127.0.0.1:5432/test")
 
 
-def engine_rate(url: str, changes: int) -> float:
+def engine_rate(url: str, changes: int, governed: bool = False) -> float:
     from concord.bootstrap import bootstrap
     from concord.settings import DeliverySettingsModel, Settings
     from concord.testing.connector import TestConnector
@@ -51,6 +54,7 @@ def engine_rate(url: str, changes: int) -> float:
         schemas=mirror_schemas(),
         sources=[MIRROR_SOURCE.__class__("test", "TestRecord", page_size=2000)],
         log_to_stderr=False,
+        **_governance(governed),
     )
     started = time.perf_counter()
     concord.worker.idle_sleep_s = 0.001
@@ -60,6 +64,16 @@ def engine_rate(url: str, changes: int) -> float:
     assert len(effects) == 2 * changes, f"expected {2 * changes} effects, got {len(effects)}"
     concord.close()
     return changes / elapsed
+
+
+def _governance(governed: bool) -> dict[str, Any]:
+    """The shipped authority matrix's change gate and write screen (``TestRecord`` is not governed)."""
+    if not governed:
+        return {}
+    from concord.governance import AuthorityGate, EchoScreen, load_authority
+
+    matrix = load_authority()
+    return {"gate": AuthorityGate(matrix), "screen": EchoScreen(matrix)}
 
 
 def ceiling_rate(url: str, changes: int) -> float:
@@ -84,22 +98,22 @@ def ceiling_rate(url: str, changes: int) -> float:
     else:
         import psycopg
 
-        with psycopg.connect(url.replace("+psycopg", "")) as conn:
-            conn.execute("CREATE TABLE ceiling (k TEXT PRIMARY KEY, payload TEXT, at TIMESTAMPTZ)")
-            conn.commit()
+        with psycopg.connect(url.replace("+psycopg", "")) as pg:
+            pg.execute("CREATE TABLE ceiling (k TEXT PRIMARY KEY, payload TEXT, at TIMESTAMPTZ)")
+            pg.commit()
             started = time.perf_counter()
-            with conn.cursor() as cursor:
+            with pg.cursor() as cursor:
                 for start in range(0, rows, 1000):
                     cursor.executemany(
                         "INSERT INTO ceiling VALUES (%s, %s, %s)",
                         [(f"{start}-{k}", p, a) for k, p, a in batch],
                     )
-                    conn.commit()
+                    pg.commit()
             elapsed = time.perf_counter() - started
     return rows / elapsed / ROWS_PER_CHANGE
 
 
-def child(backend: str, changes: int) -> dict[str, float]:
+def child(backend: str, changes: int, governed: bool) -> dict[str, float]:
     workdir = Path(tempfile.mkdtemp(prefix="concord-bench-"))
     if backend == "sqlite":
         engine_url = f"sqlite:///{workdir / 'engine.db'}"
@@ -115,7 +129,7 @@ def child(backend: str, changes: int) -> dict[str, float]:
         engine_url = f"{PG_URL}?options=-csearch_path%3D{schemas[0]}"
         ceiling_url = f"{PG_URL}?options=-csearch_path%3D{schemas[1]}"
     try:
-        engine = engine_rate(engine_url, changes)
+        engine = engine_rate(engine_url, changes, governed)
         ceiling = ceiling_rate(ceiling_url, changes)
     finally:
         if schemas:
@@ -138,16 +152,20 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="a short run (under 45 s)")
     parser.add_argument("--changes", type=int, default=None)
     parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument(
+        "--governed", action="store_true", help="run with the shipped authority gate and write screen"
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     changes = args.changes or (3000 if args.quick else 20000)
     if args.child:
-        print(json.dumps(child(args.child, changes)))
+        print(json.dumps(child(args.child, changes, args.governed)))
         return
     results: dict[str, dict[str, float]] = {}
     for backend in args.backends.split(","):
         out = subprocess.run(
-            [sys.executable, __file__, "--child", backend, "--changes", str(changes)],
+            [sys.executable, __file__, "--child", backend, "--changes", str(changes)]
+            + (["--governed"] if args.governed else []),
             check=True,
             capture_output=True,
             text=True,

@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 #: The pseudo-system of global ids in :meth:`CrossReferenceService.resolve`.
 GLOBAL = "global"
 CUSTOMER = "Customer"
+REVIEWED = frozenset({CUSTOMER})
+"""Object types whose records may wait in a manual matching review (closed once they are linked)."""
 #: Who the audit log names for decisions Concord takes by itself.
 CONCORD_ACTOR = "concord"
 
@@ -115,6 +117,13 @@ class CrossReferenceService:
         with self._unit(tx) as t:
             return t.xref.system_id(global_id, system, object_type)
 
+    def system_ids(
+        self, global_ids: Iterable[str], system: str, object_type: str, *, tx: Transaction | None = None
+    ) -> dict[str, str]:
+        """global id → record id in ``system``, for the entities of a batch that have one there."""
+        with self._unit(tx) as t:
+            return t.xref.system_ids(global_ids, system, object_type)
+
     def ids(self, global_id: str, *, tx: Transaction | None = None) -> dict[str, str]:
         """system → record id, for every system that holds the entity."""
         with self._unit(tx) as t:
@@ -192,6 +201,36 @@ class CrossReferenceService:
                 if by is not None:
                     details = {"global_id": linked, "system": system, "object_type": object_type}
                     t.audit.append(by, "xref.link", f"{system}:{object_type}:{system_id}", details, now)
+
+    def link_many(
+        self,
+        system: str,
+        object_type: str,
+        pairs: Iterable[tuple[str, str]],
+        *,
+        tx: Transaction | None = None,
+    ) -> None:
+        """``link`` for a batch of (global id, record id) pairs, in one transaction: the pairs already
+        linked (a page of records Concord wrote, read back) cost one query together."""
+        wanted = dict((system_id, global_id) for global_id, system_id in pairs)
+        if not wanted:
+            return
+        now = self.clock.now()
+        with self._unit(tx) as t:
+            known = t.xref.global_ids(system, object_type, wanted)
+            unlinked = [(g, s) for s, g in wanted.items() if s not in known]
+            merged = t.xref.merged_among(g for g, _ in unlinked)
+            fresh = [(g, s) for g, s in unlinked if g not in merged]
+            t.xref.insert_missing(system, object_type, fresh, now)
+            if fresh:
+                known = t.xref.global_ids(system, object_type, wanted)
+            for system_id, global_id in wanted.items():
+                if known.get(system_id) != global_id:
+                    # A merged id, or a clash: the one-by-one path resolves it or says what is wrong.
+                    t.xref.link(global_id, system, object_type, system_id, now)
+            if object_type in REVIEWED:
+                for global_id, _ in fresh:
+                    self._close_reviews(t, global_id, object_type, f"linked to {global_id}", now)
 
     def merge(
         self,

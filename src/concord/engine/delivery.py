@@ -28,6 +28,7 @@ from concord.engine.dispatcher import persist
 from concord.engine.errors import Classification, ConcurrentWrite
 from concord.engine.gates import Screened, WriteScreen
 from concord.engine.model import ClaimedCommand, Retry
+from concord.engine.offload import runs_in_parallel, store_work
 from concord.engine.ports import Clock, Connector, Failed, Outcome, Succeeded
 from concord.engine.resilience import Breakers, RetryPolicy
 from concord.engine.runner import Decision, FlowRunner
@@ -74,6 +75,8 @@ class Deliverer:
         self.settings = settings
         self.rng = rng or random.Random()
         self.screen = screen
+        self.parallel = runs_in_parallel(store)
+        """Whether claims and settles run in threads, overlapping the other lanes (see ``offload``)."""
 
     def release_orphans(self) -> int:
         """At start-up: take back what this worker (same stable id) held when it last died."""
@@ -82,7 +85,8 @@ class Deliverer:
 
     async def deliver_once(self) -> int:
         """Claim, execute and settle one batch; returns how many commands were settled."""
-        claimed, screened = self._claim()
+        blocked = self.breakers.blocked(self.clock.now())  # read here: breakers change on this loop only
+        claimed, screened = await store_work(self.parallel, self._claim, blocked)
         if not claimed:
             return 0
         by_target: dict[str, list[ClaimedCommand]] = defaultdict(list)
@@ -100,21 +104,17 @@ class Deliverer:
             for c in claimed
             if c.command_id in screened.skipped
         ]
-        self._settle(outcomes)
+        await store_work(self.parallel, self._settle, outcomes)
         return len(outcomes)
 
-    def _claim(self) -> tuple[list[ClaimedCommand], Screened]:
-        """Lease a batch and let the screen look at it, in one transaction."""
+    def _claim(self, blocked: set[str]) -> tuple[list[ClaimedCommand], Screened]:
+        """Lease a batch (none for ``blocked`` targets) and let the screen look at it, in one transaction."""
         for attempt in range(1, 4):
             now = self.clock.now()
             try:
                 with self.store.transaction() as tx:
                     claimed = tx.outbox.claim(
-                        self.worker_id,
-                        now,
-                        self.settings.batch_size,
-                        self.settings.lease_s,
-                        self.breakers.blocked(now),
+                        self.worker_id, now, self.settings.batch_size, self.settings.lease_s, blocked
                     )
                     screened = Screened()
                     if claimed and self.screen is not None:
@@ -176,16 +176,16 @@ class Deliverer:
     def _settle(self, outcomes: list[tuple[ClaimedCommand, Outcome | None]]) -> None:
         now = self.clock.now()
         with self.store.transaction() as tx:
-            mine = tx.outbox.still_mine(self.worker_id, [c.command_id for c, _ in outcomes])
+            mine = tx.outbox.still_mine(self.worker_id, [c.seq for c, _ in outcomes])
             lost = len(outcomes) - len(mine)
             if lost:
                 log.warning("leases lost before settling; another worker owns them now", count=lost)
-            outcomes = [(c, o) for c, o in outcomes if c.command_id in mine]
+            outcomes = [(c, o) for c, o in outcomes if c.seq in mine]
             instances = tx.instances.get_many([c.instance_id for c, _ in outcomes if c.instance_id])
             decision = Decision()
-            done: list[tuple[str, object]] = []
+            done: list[tuple[ClaimedCommand, object]] = []
             retries: list[Retry] = []
-            failed: list[tuple[str, str]] = []
+            failed: list[tuple[ClaimedCommand, str]] = []
             for command, outcome in outcomes:
                 instance = instances.get(command.instance_id) if command.instance_id else None
                 if outcome is None:  # deferred behind a half-open breaker's trial
@@ -198,7 +198,7 @@ class Deliverer:
                         )
                     )
                 elif isinstance(outcome, Succeeded):
-                    done.append((command.command_id, outcome.result))
+                    done.append((command, outcome.result))
                     if instance is not None:
                         decision.extend(self.runner.on_success(instance, command, outcome.result, now))
                 elif outcome.classification.paused:
@@ -240,7 +240,7 @@ class Deliverer:
                         traceparent=command.traceparent,
                     )
                     verdict = _final_verdict(outcome.classification, command.attempts)
-                    failed.append((command.command_id, _error(outcome)))
+                    failed.append((command, _error(outcome)))
                     if instance is not None:
                         decision.extend(
                             self.runner.on_failure(instance, command, verdict, outcome.detail, now)
@@ -249,8 +249,7 @@ class Deliverer:
             tx.outbox.settle_retry(retries)
             tx.outbox.settle_failed(failed, now)
             if failed and self.screen is not None:
-                gone = {command_id for command_id, _ in failed}
-                self.screen.abandoned(tx, [c for c, _ in outcomes if c.command_id in gone], now)
+                self.screen.abandoned(tx, [command for command, _ in failed], now)
             persist(tx, list(instances.values()), decision, now)
 
 

@@ -75,7 +75,9 @@ class Dispatcher:
     def decide(self, tx: Transaction, batch: Sequence[Event], now: datetime) -> tuple[int, int]:
         """Start the flows ``batch`` triggers; returns (started, already there).
 
-        An instance that exists already is left alone: that is what makes redelivery and replay safe.
+        An instance that exists already is left alone: that is what makes redelivery and replay safe. The
+        one exception is an instance a step refused (a validation failure): a newer version of its trigger
+        runs it again from its first step, and the refusal about the older version is resolved.
         """
         wanted: list[tuple[Event, str, str]] = []
         for event in batch:
@@ -90,7 +92,13 @@ class Dispatcher:
         for event, name, flow_key in wanted:
             flow = self.flows.get(name)
             instance_id = flow.instance_id(flow_key)
-            if instance_id in existing or instance_id in started:
+            found = existing.get(instance_id) or started.get(instance_id)
+            if found is not None and self.runner.retriggers(found, event):
+                self._supersede_refusal(tx, found, event, now)
+                decision.extend(self.runner.retrigger(found, event, now))
+                started[instance_id] = found
+                continue
+            if found is not None:
                 already += 1
                 continue
             instance, step = self.runner.start(flow, flow_key, event, now)
@@ -98,6 +106,14 @@ class Dispatcher:
             decision.extend(step)
         persist(tx, list(started.values()), decision, now)
         return len(started), already
+
+    @staticmethod
+    def _supersede_refusal(tx: Transaction, instance: FlowInstance, event: Event, now: datetime) -> None:
+        label = instance.state.get("business_label") or instance.business_key
+        reason = f"Superseded: a newer version of {label} arrived and Concord checks it again."
+        tx.exceptions.auto_resolve(
+            instance.business_key, reason, now, event.occurred_at, categories=[Category.VALIDATION.value]
+        )
 
 
 def persist(tx: Transaction, instances: Sequence[FlowInstance], decision: Decision, now: datetime) -> None:

@@ -1,9 +1,10 @@
 """What people do with exceptions: retry, resolve, ignore. Every action is audited.
 
-Retry depends on where the work stopped: a compensated flow runs again from its first step (a new
-generation, so its commands get new idempotency keys); a flow paused on a failed command re-queues that
-command (same key: it never took effect); a flow whose own step code failed resumes at that step; a
-change that failed validation is validated again and recorded if it now passes.
+Retry depends on where the work stopped: a compensated flow, or one a step refused, runs again from its
+first step (a new generation, so its commands get new idempotency keys, and its facts are read afresh);
+a flow paused on a failed command re-queues that command (same key: it never took effect); a flow whose
+own step code failed resumes at that step; a change that failed validation is validated again and
+recorded if it now passes.
 """
 
 from __future__ import annotations
@@ -84,7 +85,7 @@ class ExceptionQueue:
         if instance is None:
             raise NotFound(f"flow instance {instance_id} no longer exists")
         decision = Decision()
-        if instance.status is InstanceStatus.COMPENSATED:
+        if instance.status is InstanceStatus.COMPENSATED or self.runner.refused(instance):
             decision = self.runner.restart(instance, now)
             outcome = f"flow {instance_id} started again from its first step (run {instance.generation})"
         elif instance.status is InstanceStatus.FAILED and instance.state.get("failed_command"):

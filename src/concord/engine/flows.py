@@ -4,6 +4,9 @@ A flow is triggered by event types; ``key`` picks the flow instance an event bel
 business key, so a re-sent or replayed trigger never starts a second run). A step is a pure function of
 (trigger, state, earlier results) to commands; the runner commits its new state and its commands together.
 When a command fails permanently, the compensations of the steps already done run in reverse order.
+A step whose business rules refuse the work raises ``StepRefused``: the instance stops with one validation
+exception, and starts again from its first step when the exception is retried or a newer version of its
+trigger arrives.
 """
 
 from __future__ import annotations
@@ -32,6 +35,17 @@ class StepContext:
 
 
 StepFn = Callable[[StepContext], Sequence[CommandSpec]]
+
+
+class StepRefused(Exception):
+    """A step's business rules refuse the work with the facts it has (a validation failure, not a bug).
+
+    The message is shown as it is in the exception queue, so write it for the people who read it
+    ("Opportunity 'Globex ERP rollout' is Closed Won but was not provisioned: region 'LATAM' maps to no
+    legal entity."). Refuse before any step had an effect: the instance starts again from its first step,
+    reading its facts afresh, when the exception is retried or when a newer version of the record that
+    triggered it arrives.
+    """
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from concord.domain.messages import JSON, CommandSpec, Event
 from concord.domain.ownership import owning_team
 from concord.domain.tracing import TraceContext
 from concord.engine.errors import Classification
-from concord.engine.flows import Flow, FlowRegistry, StepContext
+from concord.engine.flows import Flow, FlowRegistry, StepContext, StepRefused
 from concord.engine.model import (
     Category,
     ClaimedCommand,
@@ -28,6 +28,8 @@ from concord.engine.model import (
 
 FORWARD = "forward"
 COMPENSATE = "compensate"
+REFUSED = "refused"
+"""State key of an instance a step refused (``StepRefused``): it runs again from its first step."""
 
 
 @dataclass(slots=True)
@@ -143,16 +145,37 @@ class FlowRunner:
         return decision
 
     def restart(self, instance: FlowInstance, now: datetime) -> Decision:
-        """Run a compensated instance again from its first step (a person fixed the cause)."""
+        """Run a compensated or refused instance again from its first step (a person fixed the cause)."""
         flow = self.flows.get(instance.flow)
         instance.generation += 1
         instance.step_index = 0
         instance.status = InstanceStatus.RUNNING
         instance.state["results"] = {}
         instance.state.pop("undo", None)
+        instance.state.pop(REFUSED, None)
         instance.completed_at = None
         instance.updated_at = now
         return self._run_forward(flow, instance, now)
+
+    @staticmethod
+    def refused(instance: FlowInstance) -> bool:
+        """Whether a step refused the instance (it starts again from its first step when retried)."""
+        return instance.status is InstanceStatus.FAILED and REFUSED in instance.state
+
+    def retriggers(self, instance: FlowInstance, event: Event) -> bool:
+        """Whether ``event`` (a newer version of the refused instance's trigger) makes it run again."""
+        return self.refused(instance) and event.occurred_at > _occurred_at(instance)
+
+    def retrigger(self, instance: FlowInstance, event: Event, now: datetime) -> Decision:
+        """Run a refused instance again from its first step, for a newer version of its trigger."""
+        business = self.flows.get(instance.flow).business(event)
+        instance.state.update(
+            trigger=event.payload,
+            business_label=business.label,
+            ids=business.ids,
+            occurred_at=event.occurred_at.isoformat(),
+        )
+        return self.restart(instance, now)
 
     def resume(self, instance: FlowInstance, now: datetime) -> Decision:
         """Run a failed instance's current step again (its own code failed; nothing was issued)."""
@@ -169,6 +192,8 @@ class FlowRunner:
             step = flow.steps[instance.step_index]
             try:
                 specs = step.run(self._context(instance))
+            except StepRefused as refusal:
+                return self._refuse(instance, step.name, refusal)
             except Exception as error:  # a step's own code failed: park it, keep the line moving
                 return self._step_crashed(instance, step.name, error)
             if specs:
@@ -243,6 +268,12 @@ class FlowRunner:
         message = f"{self._label(instance)} could not continue at step '{step}': {error}"
         detail = f"{type(error).__name__} raised by step '{step}' of flow '{instance.flow}': {error!r}"
         return Decision(exceptions=[self._draft(instance, Category.VALIDATION, message, detail, None)])
+
+    def _refuse(self, instance: FlowInstance, step: str, refusal: StepRefused) -> Decision:
+        instance.status = InstanceStatus.FAILED
+        instance.state[REFUSED] = step
+        detail = f"step '{step}' of flow '{instance.flow}' refused the work: {refusal}"
+        return Decision(exceptions=[self._draft(instance, Category.VALIDATION, str(refusal), detail, None)])
 
     def _label(self, instance: FlowInstance) -> str:
         return str(instance.state.get("business_label") or instance.business_key)

@@ -18,6 +18,7 @@ import structlog
 
 from concord.engine.delivery import Deliverer
 from concord.engine.dispatcher import Dispatcher
+from concord.engine.offload import runs_in_parallel, store_work
 from concord.engine.ports import Clock, Connector
 from concord.engine.recorder import Recorder
 
@@ -75,6 +76,8 @@ class Worker:
         self.idle_sleep_s = idle_sleep_s
         self.delivery_lanes = delivery_lanes
         self.progress = Progress()
+        self.parallel = runs_in_parallel(store)
+        """Whether stages' store work runs in threads, overlapping one another (see ``offload``)."""
         self._held: dict[tuple[str, str], tuple[int, float]] = {}
         """Sources whose last poll failed: (failures in a row, monotonic time before which not to poll)."""
 
@@ -105,7 +108,14 @@ class Worker:
                 self.progress.exhausted.discard((source.system, source.object_type))
             if not page.changes and page.next_cursor == cursor:
                 continue
-            summary = self.recorder.record(source.system, source.object_type, page.changes, page.next_cursor)
+            summary = await store_work(
+                self.parallel,
+                self.recorder.record,
+                source.system,
+                source.object_type,
+                page.changes,
+                page.next_cursor,
+            )
             seen += len(page.changes)
             self.progress.detected += len(page.changes)
             self.progress.recorded += summary.recorded
@@ -135,7 +145,7 @@ class Worker:
 
     async def dispatch_once(self) -> int:
         """Decide one batch of recorded events."""
-        dispatched = self.dispatcher.dispatch_once()
+        dispatched = await store_work(self.parallel, self.dispatcher.dispatch_once)
         self.progress.dispatched += dispatched
         return dispatched
 
@@ -166,8 +176,10 @@ class Worker:
         """Work until ``stop`` is set (or, with ``until_idle``, until nothing is left).
 
         Detection, decision and delivery run as concurrent loops, and delivery in several lanes, so a
-        slow or hanging target call never holds up recording and deciding, nor the other lanes. Store
-        calls are synchronous inside the loop, so no transaction ever interleaves with another here.
+        slow or hanging target call never holds up recording and deciding, nor the other lanes. On SQLite
+        store calls are synchronous inside the loop, so no transaction interleaves with another here; on
+        PostgreSQL each stage's store work runs in a thread, so the stages' transactions overlap as those
+        of separate workers do (``concord.engine.offload``).
         """
         released = self.deliverer.release_orphans()
         if released:
@@ -190,7 +202,10 @@ class Worker:
                 pause = min(pause * 2, self.idle_sleep_s * 8)
 
         async def watch() -> None:
-            statistics = _Schedule(first_s=1.0, max_s=60.0)
+            # The hot paths' plans no longer depend on fresh statistics (see ``plan_as_probes``), and on a
+            # busy PostgreSQL store one ANALYZE of the engine's tables holds the loop for a quarter second:
+            # refresh rarely, for the queries people run.
+            statistics = _Schedule(first_s=30.0, max_s=600.0)
             while not stop.is_set():
                 if statistics.due():
                     self.store.refresh_statistics()

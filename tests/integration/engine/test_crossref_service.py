@@ -347,3 +347,17 @@ def test_the_xref_command_shows_links_and_merges(tmp_path: Path, monkeypatch: py
     store = SqlStore.open(url)
     assert audit_actions(store) == ["xref.merge", "xref.link"]
     store.close()
+
+
+def test_a_batch_of_writes_finds_and_links_its_records_in_one_go(xref: CrossReferenceService) -> None:
+    crm = xref.ensure("salesforce", "Customer", "001A")
+    erp = xref.ensure("netsuite", "Customer", "812")
+    other = xref.ensure("salesforce", "Customer", "001B")
+    xref.merge(crm, erp, "Customer", by="ana", reason="same VAT number")
+    # The merged id finds the survivor's record; an entity with no record there is simply absent.
+    assert xref.system_ids([crm, erp, other], "netsuite", "Customer") == {crm: "812", erp: "812"}
+    # Linking what is linked changes nothing; a new pair is linked; a pair against the grain is refused.
+    xref.link_many("netsuite", "Customer", [(crm, "812"), (other, "813")])
+    assert xref.system_id(other, "netsuite", "Customer") == "813"
+    with pytest.raises(Conflict):
+        xref.link_many("netsuite", "Customer", [(crm, "813")])

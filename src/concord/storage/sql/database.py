@@ -2,7 +2,10 @@
 
 SQLite runs in WAL mode with ``BEGIN IMMEDIATE`` transactions, so concurrent writers queue on the write
 lock instead of failing on a read-to-write upgrade; ``synchronous=NORMAL`` survives a killed process (the
-guarantee the crash tests check) and is the mode SQLite recommends with WAL. PostgreSQL uses psycopg 3.
+guarantee the crash tests check) and is the mode SQLite recommends with WAL. The engine rewrites the same
+hot pages (outbox indexes, flow instances) in every transaction, so the WAL is checkpointed every ~40 MiB
+instead of every 4 MiB: a hot page is then copied back (and fsynced) once per checkpoint rather than many
+times. Durability is the same: every commit is in the WAL either way. PostgreSQL uses psycopg 3.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+SQLITE_CHECKPOINT_PAGES = 10_000
 
 
 def normalise_url(url: str) -> str:
@@ -55,6 +59,7 @@ def _sqlite_engine(url: str, synchronous: str) -> Engine:
         cursor.execute(f"PRAGMA synchronous={synchronous}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=60000")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={SQLITE_CHECKPOINT_PAGES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -10,6 +10,7 @@ from sqlalchemy import Connection, and_, case, func, insert, or_, select, update
 from concord.domain.messages import Event
 from concord.engine.model import NewEvent
 from concord.storage.sql.bulk import insert_many
+from concord.storage.sql.rows import columns, fetch, fetch_in
 from concord.storage.sql.tables import cursors, events, inbox, partitions
 
 
@@ -21,10 +22,8 @@ class Inbox:
 
     def existing(self, keys: Sequence[str]) -> set[str]:
         """Which of ``keys`` were seen before."""
-        found: set[str] = set()
-        for chunk in chunks(keys):
-            found.update(self.conn.scalars(select(inbox.c.dedupe_key).where(inbox.c.dedupe_key.in_(chunk))))
-        return found
+        sql = "SELECT dedupe_key FROM inbox WHERE {keys}"
+        return {r[0] for r in fetch_in(self.conn, inbox, ("dedupe_key",), sql, "dedupe_key", keys)}
 
     def add_many(self, rows: Sequence[tuple[str, str | None, str, datetime]]) -> None:
         """Remember (dedupe_key, event_id, outcome, received_at) rows."""
@@ -49,13 +48,12 @@ class EventLog:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
 
-    def append_many(self, new_events: Sequence[NewEvent]) -> list[Event]:
+    def append_many(self, new_events: Sequence[NewEvent]) -> None:
         """Append events; each partition's sequence is allocated under its row lock."""
         by_partition: dict[int, list[NewEvent]] = {}
         for new in new_events:
             by_partition.setdefault(new.partition, []).append(new)
         rows: list[dict[str, object]] = []
-        appended: list[Event] = []
         # Lock partitions in ascending order so concurrent recorders cannot deadlock.
         for partition in sorted(by_partition):
             batch = by_partition[partition]
@@ -70,19 +68,17 @@ class EventLog:
             for offset, new in enumerate(batch):
                 partition_seq = head - len(batch) + offset + 1
                 rows.append({**_columns(new), "partition_seq": partition_seq})
-                appended.append(_event(new, partition_seq))
         insert_many(self.conn, events, rows)
-        return appended
 
     def after(self, partition: int, position: int, limit: int) -> list[Event]:
         """The next events of ``partition`` after ``position``, in order."""
-        query = (
-            select(events)
-            .where(events.c.partition == partition, events.c.partition_seq > position)
-            .order_by(events.c.partition_seq)
-            .limit(limit)
+        sql = (
+            f"SELECT {columns(_EVENT_COLUMNS)} FROM events WHERE partition = ? AND partition_seq > ? "
+            "ORDER BY partition_seq LIMIT ?"
         )
-        return [_row_event(row) for row in self.conn.execute(query)]
+        return [
+            Event(*row) for row in fetch(self.conn, events, _EVENT_COLUMNS, sql, (partition, position, limit))
+        ]
 
     def get(self, event_id: str) -> Event | None:
         """One event by id."""
@@ -209,21 +205,10 @@ def _columns(new: NewEvent) -> dict[str, object]:
     }
 
 
-def _event(new: NewEvent, partition_seq: int) -> Event:
-    return Event(
-        event_id=new.event_id,
-        seq=partition_seq,
-        event_type=new.event_type,
-        object_type=new.object_type,
-        aggregate_key=new.aggregate_key,
-        source_system=new.source_system,
-        source_id=new.source_id,
-        payload=new.payload,
-        occurred_at=new.occurred_at,
-        recorded_at=new.recorded_at,
-        traceparent=new.traceparent,
-        partition=new.partition,
-    )
+#: The columns of an event row, in ``Event``'s field order (``seq`` is the partition's sequence number).
+_EVENT_COLUMNS = tuple(
+    {"seq": "partition_seq", "log_seq": "seq"}.get(name, name) for name in Event.__dataclass_fields__
+)
 
 
 def _row_event(row: object) -> Event:

@@ -9,7 +9,7 @@ from sqlalchemy import Connection, func, select
 
 from concord.engine.model import FlowInstance, InstanceStatus
 from concord.storage.sql.bulk import insert_many, update_many
-from concord.storage.sql.event_log import chunks
+from concord.storage.sql.rows import columns, fetch_in
 from concord.storage.sql.tables import flow_instances
 
 _MUTABLE = ("status", "step_index", "generation", "pending", "state", "updated_at", "completed_at")
@@ -23,13 +23,12 @@ class FlowInstances:
 
     def get_many(self, instance_ids: Sequence[str]) -> dict[str, FlowInstance]:
         """The instances that exist among ``instance_ids``, locked until the transaction ends."""
-        found: dict[str, FlowInstance] = {}
-        for chunk in chunks(sorted(set(instance_ids))):
-            query = select(flow_instances).where(flow_instances.c.instance_id.in_(chunk)).with_for_update()
-            for row in self.conn.execute(query):
-                instance = _instance(row._mapping)
-                found[instance.instance_id] = instance
-        return found
+        lock = " FOR UPDATE" if self.conn.dialect.name == "postgresql" else ""
+        # Sorted, so that two transactions lock the rows they share in the same order.
+        keys = sorted(set(instance_ids))
+        sql = f"SELECT {columns(_COLUMNS)} FROM flow_instances WHERE {{keys}}{lock}"
+        rows = fetch_in(self.conn, flow_instances, _COLUMNS, sql, "instance_id", keys)
+        return {row[0]: _instance(row) for row in rows}
 
     def get(self, instance_id: str) -> FlowInstance | None:
         """One instance, locked."""
@@ -52,12 +51,16 @@ class FlowInstances:
         self, status: str | None = None, flow: str | None = None, limit: int = 100
     ) -> list[FlowInstance]:
         """Instances, newest first, optionally filtered."""
-        query = select(flow_instances).order_by(flow_instances.c.created_at.desc()).limit(limit)
+        query = (
+            select(*(flow_instances.c[name] for name in _COLUMNS))
+            .order_by(flow_instances.c.created_at.desc())
+            .limit(limit)
+        )
         if status:
             query = query.where(flow_instances.c.status == status)
         if flow:
             query = query.where(flow_instances.c.flow == flow)
-        return [_instance(row._mapping) for row in self.conn.execute(query)]
+        return [_instance(list(row)) for row in self.conn.execute(query)]
 
     def count_by_status(self) -> dict[str, int]:
         """How many instances are in each status."""
@@ -79,21 +82,11 @@ def _row(instance: FlowInstance) -> dict[str, Any]:
     }
 
 
-def _instance(r: Any) -> FlowInstance:
-    return FlowInstance(
-        instance_id=r["instance_id"],
-        flow=r["flow"],
-        flow_key=r["flow_key"],
-        status=InstanceStatus(r["status"]),
-        step_index=r["step_index"],
-        generation=r["generation"],
-        pending=r["pending"],
-        state=r["state"],
-        trigger_event_id=r["trigger_event_id"],
-        business_type=r["business_type"],
-        business_key=r["business_key"],
-        traceparent=r["traceparent"],
-        created_at=r["created_at"],
-        updated_at=r["updated_at"],
-        completed_at=r["completed_at"],
-    )
+#: The columns of a flow instance row, in ``FlowInstance``'s field order (``is_new`` is not stored).
+_COLUMNS = tuple(name for name in FlowInstance.__dataclass_fields__ if name != "is_new")
+
+
+def _instance(row: list[Any]) -> FlowInstance:
+    instance = FlowInstance(*row)
+    instance.status = InstanceStatus(instance.status)
+    return instance

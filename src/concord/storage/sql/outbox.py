@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, exists, func, literal_column, select, update
+from sqlalchemy import ColumnElement, Connection, func, literal_column, select, update
 
 from concord.engine.model import ClaimedCommand, CommandStatus, NewCommand, Retry
-from concord.storage.sql.bulk import insert_many, update_many
-from concord.storage.sql.event_log import chunks
+from concord.storage.sql.bulk import converter, insert_many, update_many
+from concord.storage.sql.outbox_heads import OutboxHeads
+from concord.storage.sql.rows import columns, fetch, fetch_in, placeholders, plan_as_probes
 from concord.storage.sql.tables import commands
 
 PENDING, IN_FLIGHT, DONE, FAILED = (s.value for s in CommandStatus)
 # Written inline, not bound: a partial index is only used when the query states its condition literally.
-_PENDING_SQL: ColumnElement[str] = literal_column(f"'{PENDING}'")
 _UNSETTLED_SQL: list[ColumnElement[str]] = [literal_column(f"'{PENDING}'"), literal_column(f"'{IN_FLIGHT}'")]
 
 
@@ -24,10 +25,12 @@ class Outbox:
 
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
+        self.heads = OutboxHeads(conn)
 
     def add_many(self, new: Sequence[NewCommand]) -> None:
         """Write commands, due now."""
         insert_many(self.conn, commands, [_row(c) for c in new])
+        self.heads.touch(c.ordering_key for c in new)
 
     def claim(
         self,
@@ -40,89 +43,41 @@ class Outbox:
         """Lease up to ``limit`` due commands, never two of one ordering key, oldest first.
 
         A command waits while an earlier command with the same ordering key is unsettled: that is what
-        keeps order per aggregate. Commands whose lease expired (their worker died) are due again.
+        keeps order per aggregate. Only the heads of their keys are candidates (``outbox_heads``), and
+        each is still checked against earlier unsettled commands. Commands whose lease expired (their
+        worker died) are due again. The choice and the lease are one ``UPDATE ... RETURNING`` (one round
+        trip, no rows read twice).
         """
         self._expire_leases(now)
-        self._plan_as_probes()
-        query = (
-            select(commands)
-            .where(
-                commands.c.status == _PENDING_SQL, commands.c.next_attempt_at <= now, self._head_of_its_key()
-            )
-            .order_by(commands.c.seq)
-            .limit(limit)
-        )
-        if skip_targets:
-            query = query.where(commands.c.target.not_in(list(skip_targets)))
-        rows = list(self.conn.execute(query.with_for_update(skip_locked=True, of=commands)))
-        if not rows:
-            return []
-        update_many(
-            self.conn,
-            commands,
-            "command_id",
-            [{"command_id": r.command_id, "attempts": r.attempts + 1} for r in rows],
-            {"status": IN_FLIGHT, "claimed_by": worker, "claimed_until": now + timedelta(seconds=lease_s)},
-        )
-        return [_claimed(r._mapping) for r in rows]
-
-    def _head_of_its_key(self) -> ColumnElement[bool]:
-        """True for the earliest unsettled command of each ordering key (a probe of a partial index).
-
-        The plan is only good with current statistics: see ``SqlStore.refresh_statistics``.
-        """
-        earlier = commands.alias("earlier")
-        return ~exists().where(
-            earlier.c.ordering_key == commands.c.ordering_key,
-            earlier.c.seq < commands.c.seq,
-            earlier.c.status.in_(_UNSETTLED_SQL),
-        )
-
-    def _plan_as_probes(self) -> None:
-        """On PostgreSQL, keep the claim on its index probes for this transaction.
-
-        Its planner picks scans and hash joins when statistics lag behind a fast-growing outbox, which
-        turns one claim into a pass over every unsettled command per candidate. ``SET LOCAL`` ends with
-        the transaction, so nothing else is affected.
-        """
-        if self.conn.dialect.name == "postgresql":
-            self.conn.exec_driver_sql(
-                "SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off; "
-                "SET LOCAL enable_hashjoin = off; SET LOCAL enable_mergejoin = off"
-            )
+        plan_as_probes(self.conn)
+        dialect = self.conn.dialect.name
+        skip = list(skip_targets)
+        at = converter(commands, "next_attempt_at", dialect)
+        params = [worker, at(now + timedelta(seconds=lease_s)), at(now), *skip, limit]
+        rows = fetch(self.conn, commands, CLAIMED, _claim_sql(dialect, len(skip)), params)
+        rows.sort(key=lambda r: r[0])  # RETURNING promises no order
+        return [ClaimedCommand(*r) for r in rows]
 
     def _expire_leases(self, now: datetime) -> None:
-        self.conn.execute(
-            update(commands)
-            .where(commands.c.status == literal_column(f"'{IN_FLIGHT}'"), commands.c.claimed_until < now)
-            .values(status=PENDING, claimed_by=None, claimed_until=None)
-        )
+        at = converter(commands, "claimed_until", self.conn.dialect.name)
+        self.conn.exec_driver_sql(placeholders(self.conn, _EXPIRE_SQL), (at(now),))
 
-    def still_mine(self, worker: str, command_ids: Sequence[str]) -> set[str]:
-        """Which of the commands ``worker`` still holds (a lease can expire and pass to another)."""
-        held: set[str] = set()
-        for chunk in chunks(list(command_ids)):
-            query = (
-                select(commands.c.command_id)
-                .where(
-                    commands.c.command_id.in_(chunk),
-                    commands.c.claimed_by == worker,
-                    commands.c.status == IN_FLIGHT,
-                )
-                .with_for_update()
-            )
-            held.update(self.conn.scalars(query))
-        return held
+    def still_mine(self, worker: str, seqs: Sequence[int]) -> set[int]:
+        """Which of the commands (by ``seq``) ``worker`` still holds (a lease can expire and pass on)."""
+        lock = " FOR UPDATE" if self.conn.dialect.name == "postgresql" else ""
+        sql = f"SELECT seq FROM commands WHERE {{keys}} AND claimed_by = ? AND status = '{IN_FLIGHT}'{lock}"
+        return {r[0] for r in fetch_in(self.conn, commands, ("seq",), sql, "seq", sorted(seqs), [worker])}
 
-    def settle_done(self, done: Sequence[tuple[str, Any]], now: datetime) -> None:
-        """Mark commands done with their results."""
+    def settle_done(self, done: Sequence[tuple[ClaimedCommand, Any]], now: datetime) -> None:
+        """Mark claimed commands done with their results."""
         update_many(
             self.conn,
             commands,
-            "command_id",
-            [{"command_id": cid, "result": result} for cid, result in done],
+            "seq",
+            [{"seq": command.seq, "result": result} for command, result in done],
             {"status": DONE, "completed_at": now, "claimed_by": None, "claimed_until": None},
         )
+        self.heads.touch(command.ordering_key for command, _ in done)
 
     def settle_retry(self, retries: Sequence[Retry]) -> None:
         """Put commands back for a later attempt."""
@@ -142,23 +97,26 @@ class Outbox:
             {"status": PENDING, "claimed_by": None, "claimed_until": None},
         )
 
-    def settle_failed(self, failed: Sequence[tuple[str, str]], now: datetime) -> None:
-        """Mark commands failed for good (until a person retries them)."""
+    def settle_failed(self, failed: Sequence[tuple[ClaimedCommand, str]], now: datetime) -> None:
+        """Mark claimed commands failed for good (until a person retries them)."""
         update_many(
             self.conn,
             commands,
-            "command_id",
-            [{"command_id": cid, "last_error": error} for cid, error in failed],
+            "seq",
+            [{"seq": command.seq, "last_error": error} for command, error in failed],
             {"status": FAILED, "completed_at": now, "claimed_by": None, "claimed_until": None},
         )
+        self.heads.touch(command.ordering_key for command, _ in failed)
 
     def requeue(self, command_id: str, now: datetime) -> None:
         """Make a failed command due again with fresh attempts (a person fixed the cause)."""
-        self.conn.execute(
+        keys = self.conn.scalars(
             update(commands)
             .where(commands.c.command_id == command_id)
             .values(status=PENDING, attempts=0, next_attempt_at=now, completed_at=None, claimed_by=None)
+            .returning(commands.c.ordering_key)
         )
+        self.heads.touch(keys)
 
     def release(self, worker: str, now: datetime) -> int:
         """Return the in-flight commands of a restarted worker (same stable id) to the queue at once."""
@@ -216,20 +174,44 @@ def _row(c: NewCommand) -> dict[str, Any]:
     }
 
 
-def _claimed(r: Any) -> ClaimedCommand:
-    return ClaimedCommand(
-        seq=r["seq"],
-        command_id=r["command_id"],
-        idempotency_key=r["idempotency_key"],
-        instance_id=r["instance_id"],
-        step=r["step"],
-        kind=r["kind"],
-        target=r["target"],
-        action=r["action"],
-        object_type=r["object_type"],
-        ordering_key=r["ordering_key"],
-        payload=r["payload"],
-        attempts=r["attempts"] + 1,
-        traceparent=r["traceparent"],
-        created_at=r["created_at"],
+#: The columns of a claimed command, in ``ClaimedCommand``'s field order.
+CLAIMED = tuple(ClaimedCommand.__dataclass_fields__)
+
+_EXPIRE_SQL = (
+    f"UPDATE commands SET status = '{PENDING}', claimed_by = NULL, claimed_until = NULL "
+    f"WHERE status = '{IN_FLIGHT}' AND claimed_until < ?"
+)
+
+
+@lru_cache(maxsize=32)
+def _claim_sql(dialect: str, skipped_targets: int) -> str:
+    """Lease the earliest due heads of their ordering keys; placeholders: worker, until, now, skip..., limit.
+
+    Candidates come from ``outbox_heads``, walked in ``seq`` order, each command looked up by its key:
+    never the other way round, which would read every pending command. SQLite takes ``CROSS JOIN`` as that
+    order; PostgreSQL's planner, whose statistics lag behind these tables, is held to it by a ``LATERAL``
+    lookup that locks (so it cannot be flattened into a join it would reorder). Each candidate is checked
+    again for an earlier unsettled command of its ordering key (a probe of ``ix_commands_unsettled``), so
+    order per key never rests on the head table alone. The status tests are literal, not bound: a partial
+    index is only used when the query states its condition as written.
+    """
+    skip = f" AND c.target NOT IN ({', '.join('?' * skipped_targets)})" if skipped_targets else ""
+    candidate = (
+        f"c.status = '{PENDING}' AND c.next_attempt_at <= ? "
+        "AND NOT EXISTS (SELECT 1 FROM commands AS e WHERE e.ordering_key = c.ordering_key "
+        f"AND e.seq < c.seq AND e.status IN ('{PENDING}', '{IN_FLIGHT}')){skip}"
+    )
+    if dialect == "postgresql":
+        heads = (
+            "SELECT c.seq FROM outbox_heads AS h CROSS JOIN LATERAL (SELECT c.seq FROM commands AS c "
+            f"WHERE c.seq = h.seq AND {candidate} FOR UPDATE SKIP LOCKED) AS c ORDER BY h.seq LIMIT ?"
+        )
+    else:
+        heads = (
+            "SELECT c.seq FROM outbox_heads AS h CROSS JOIN commands AS c ON c.seq = h.seq "
+            f"WHERE {candidate} ORDER BY h.seq LIMIT ?"
+        )
+    return (
+        f"UPDATE commands SET status = '{IN_FLIGHT}', claimed_by = ?, claimed_until = ?, "
+        f"attempts = attempts + 1 WHERE seq IN ({heads}) RETURNING {columns(CLAIMED)}"
     )

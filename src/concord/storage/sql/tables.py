@@ -135,10 +135,22 @@ commands = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime, nullable=True),
     Index("ix_commands_instance", "instance_id"),
-    # Partial indexes keep the claim cheap however many settled commands accumulate.
-    Index("ix_commands_pending", "seq", **_where("status = 'pending'")),
+    # Partial indexes keep the claim cheap however many settled commands accumulate (it walks the
+    # heads in ``outbox_heads`` and probes these).
     Index("ix_commands_unsettled", "ordering_key", "seq", **_where("status IN ('pending', 'in_flight')")),
     Index("ix_commands_in_flight", "claimed_until", **_where("status = 'in_flight'")),
+)
+
+#: Per ordering key with unsettled commands, the ``seq`` of its earliest one: the only command of the key a
+#: claim may take. The claim reads these heads instead of testing every pending command (most of which
+#: wait behind an earlier one of their key when a backlog builds up); the outbox keeps the table in step
+#: with the commands at the end of each transaction that writes or settles some.
+outbox_heads = Table(
+    "outbox_heads",
+    metadata,
+    Column("ordering_key", String(250), primary_key=True),
+    Column("seq", BigInteger, nullable=False),
+    Index("ix_outbox_heads_seq", "seq"),
 )
 
 #: Cross-reference: one global id per business entity, and its id in each system.

@@ -132,6 +132,45 @@ class CrossReference:
         )
         return self.conn.scalar(query)
 
+    def merged_among(self, global_ids: Iterable[str]) -> set[str]:
+        """Which of ``global_ids`` were merged into another entity (one query per 500)."""
+        merged: set[str] = set()
+        for chunk in chunks(sorted(set(global_ids))):
+            query = select(xref_aliases.c.merged_global_id).where(xref_aliases.c.merged_global_id.in_(chunk))
+            merged.update(self.conn.scalars(query))
+        return merged
+
+    def insert_missing(
+        self, system: str, object_type: str, pairs: Iterable[tuple[str, str]], now: datetime
+    ) -> None:
+        """Insert (global id, record id) rows in one statement, leaving any row that is already there;
+        the caller reads back what won (a clash with another entity is not an error here)."""
+        rows = [_row(global_id, system, object_type, system_id, now) for global_id, system_id in pairs]
+        if rows:
+            self.conn.execute(_insert_or_skip(self.conn), rows)
+
+    def system_ids(self, global_ids: Iterable[str], system: str, object_type: str) -> dict[str, str]:
+        """global id → record id in ``system`` for a batch of entities (merged ids resolve to their
+        survivor's record), in two or three queries per 500 whatever the batch's size."""
+        wanted = sorted(set(global_ids))
+        found: dict[str, str] = {}
+        for chunk in chunks(wanted):
+            query = select(xref.c.global_id, xref.c.system_id).where(
+                xref.c.system == system, xref.c.object_type == object_type, xref.c.global_id.in_(chunk)
+            )
+            found.update({row.global_id: row.system_id for row in self.conn.execute(query)})
+        missing = [g for g in wanted if g not in found]
+        for chunk in chunks(missing):
+            merged = select(xref_aliases.c.merged_global_id, xref_aliases.c.global_id).where(
+                xref_aliases.c.merged_global_id.in_(chunk)
+            )
+            survivors = {row.merged_global_id: row.global_id for row in self.conn.execute(merged)}
+            for old, survivor in survivors.items():
+                record = self.system_id(survivor, system, object_type)
+                if record is not None:
+                    found[old] = record
+        return found
+
     def ids(self, global_id: str) -> dict[str, str]:
         """The entity's id in every system that has it (following a merge)."""
         query = select(xref.c.system, xref.c.system_id).where(xref.c.global_id == self.resolve(global_id))
