@@ -8,6 +8,25 @@ import sys
 import structlog
 
 
+class _CurrentStderr:
+    """Writes each line to whatever ``sys.stderr`` is *now*.
+
+    structlog's print logger keeps the stream it was created with; when a host swaps stderr (a test
+    runner capturing output, a daemon redirecting it) a kept stream may be closed by the time a line is
+    written, and logging must never be what fails.
+    """
+
+    def msg(self, message: str) -> None:
+        sys.stderr.write(message + "\n")
+        sys.stderr.flush()
+
+    log = debug = info = warning = warn = error = critical = exception = fatal = msg
+
+
+def _current_stderr(*_: object) -> _CurrentStderr:
+    return _CurrentStderr()
+
+
 def configure_logging(level: str = "INFO") -> None:
     """Log to stderr, key=value, with timestamps; ``traceparent`` is bound by the code that knows it."""
     structlog.configure(
@@ -20,6 +39,6 @@ def configure_logging(level: str = "INFO") -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping().get(level.upper(), 20)
         ),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=_current_stderr,
         cache_logger_on_first_use=False,
     )
