@@ -28,7 +28,6 @@ from concord.engine.dispatcher import persist
 from concord.engine.errors import Classification, ConcurrentWrite
 from concord.engine.gates import Screened, WriteScreen
 from concord.engine.model import ClaimedCommand, Retry
-from concord.engine.offload import runs_in_parallel, store_work
 from concord.engine.ports import Clock, Connector, Failed, Outcome, Succeeded
 from concord.engine.resilience import Breakers, RetryPolicy
 from concord.engine.runner import Decision, FlowRunner
@@ -75,8 +74,6 @@ class Deliverer:
         self.settings = settings
         self.rng = rng or random.Random()
         self.screen = screen
-        self.parallel = runs_in_parallel(store)
-        """Whether claims and settles run in threads, overlapping the other lanes (see ``offload``)."""
 
     def release_orphans(self) -> int:
         """At start-up: take back what this worker (same stable id) held when it last died."""
@@ -85,8 +82,7 @@ class Deliverer:
 
     async def deliver_once(self) -> int:
         """Claim, execute and settle one batch; returns how many commands were settled."""
-        blocked = self.breakers.blocked(self.clock.now())  # read here: breakers change on this loop only
-        claimed, screened = await store_work(self.parallel, self._claim, blocked)
+        claimed, screened = self._claim()
         if not claimed:
             return 0
         by_target: dict[str, list[ClaimedCommand]] = defaultdict(list)
@@ -104,17 +100,21 @@ class Deliverer:
             for c in claimed
             if c.command_id in screened.skipped
         ]
-        await store_work(self.parallel, self._settle, outcomes)
+        self._settle(outcomes)
         return len(outcomes)
 
-    def _claim(self, blocked: set[str]) -> tuple[list[ClaimedCommand], Screened]:
-        """Lease a batch (none for ``blocked`` targets) and let the screen look at it, in one transaction."""
+    def _claim(self) -> tuple[list[ClaimedCommand], Screened]:
+        """Lease a batch and let the screen look at it, in one transaction."""
         for attempt in range(1, 4):
             now = self.clock.now()
             try:
                 with self.store.transaction() as tx:
                     claimed = tx.outbox.claim(
-                        self.worker_id, now, self.settings.batch_size, self.settings.lease_s, blocked
+                        self.worker_id,
+                        now,
+                        self.settings.batch_size,
+                        self.settings.lease_s,
+                        self.breakers.blocked(now),
                     )
                     screened = Screened()
                     if claimed and self.screen is not None:

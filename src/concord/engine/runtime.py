@@ -18,7 +18,6 @@ import structlog
 
 from concord.engine.delivery import Deliverer
 from concord.engine.dispatcher import Dispatcher
-from concord.engine.offload import runs_in_parallel, store_work
 from concord.engine.ports import Clock, Connector
 from concord.engine.recorder import Recorder
 
@@ -76,8 +75,6 @@ class Worker:
         self.idle_sleep_s = idle_sleep_s
         self.delivery_lanes = delivery_lanes
         self.progress = Progress()
-        self.parallel = runs_in_parallel(store)
-        """Whether stages' store work runs in threads, overlapping one another (see ``offload``)."""
         self._held: dict[tuple[str, str], tuple[int, float]] = {}
         """Sources whose last poll failed: (failures in a row, monotonic time before which not to poll)."""
 
@@ -108,14 +105,7 @@ class Worker:
                 self.progress.exhausted.discard((source.system, source.object_type))
             if not page.changes and page.next_cursor == cursor:
                 continue
-            summary = await store_work(
-                self.parallel,
-                self.recorder.record,
-                source.system,
-                source.object_type,
-                page.changes,
-                page.next_cursor,
-            )
+            summary = self.recorder.record(source.system, source.object_type, page.changes, page.next_cursor)
             seen += len(page.changes)
             self.progress.detected += len(page.changes)
             self.progress.recorded += summary.recorded
@@ -145,7 +135,7 @@ class Worker:
 
     async def dispatch_once(self) -> int:
         """Decide one batch of recorded events."""
-        dispatched = await store_work(self.parallel, self.dispatcher.dispatch_once)
+        dispatched = self.dispatcher.dispatch_once()
         self.progress.dispatched += dispatched
         return dispatched
 
@@ -176,10 +166,8 @@ class Worker:
         """Work until ``stop`` is set (or, with ``until_idle``, until nothing is left).
 
         Detection, decision and delivery run as concurrent loops, and delivery in several lanes, so a
-        slow or hanging target call never holds up recording and deciding, nor the other lanes. On SQLite
-        store calls are synchronous inside the loop, so no transaction interleaves with another here; on
-        PostgreSQL each stage's store work runs in a thread, so the stages' transactions overlap as those
-        of separate workers do (``concord.engine.offload``).
+        slow or hanging target call never holds up recording and deciding, nor the other lanes. Store
+        calls are synchronous inside the loop, so no transaction ever interleaves with another here.
         """
         released = self.deliverer.release_orphans()
         if released:

@@ -185,3 +185,36 @@ def test_concurrent_settle_and_add_on_one_key_leave_the_right_head(store_url: st
     assert waited.is_set()
     assert heads(store) == earliest_unsettled(store)
     assert [c.payload["n"] for c in claim(store)] == [2]
+
+
+def test_an_expired_lease_being_settled_is_left_to_its_worker(store_url: str) -> None:
+    """PostgreSQL: a claim does not wait for (nor take) a command whose late worker is settling it now.
+
+    Waiting there, while holding the leases it had just expired, is how a claim and a settle deadlock.
+    """
+    if not store_url.startswith("postgresql"):
+        pytest.skip("SQLite runs one write transaction at a time")
+    store = SqlStore.open(store_url)
+    with store.transaction() as tx:
+        tx.outbox.add_many([command("late", 1), command("other", 1)])
+    with store.transaction() as tx:
+        (late,) = [c for c in tx.outbox.claim("w1", NOW, 100, 60) if c.ordering_key == "late"]
+    later = NOW + timedelta(seconds=120)  # w1's lease has run out
+    with store.engine.begin() as settling:
+        outbox = Outbox(settling)
+        assert outbox.still_mine("w1", [late.seq]) == {late.seq}  # w1 holds its row
+        claimed: list[ClaimedCommand] = []
+        claimer = threading.Thread(target=lambda: claimed.extend(claim_as(store, "w2", later)))
+        claimer.start()
+        claimer.join(5)
+        assert not claimer.is_alive()  # did not wait for w1
+        # The expired "late" is left to w1; "other"'s lease ran out too and nobody holds it: w2 takes it.
+        assert [c.ordering_key for c in claimed] == ["other"]
+        outbox.settle_done([(late, {})], later)
+        outbox.heads.refresh()
+    assert heads(store) == earliest_unsettled(store) == {"other": claimed[0].seq}
+
+
+def claim_as(store: SqlStore, worker: str, at: datetime) -> list[ClaimedCommand]:
+    with store.transaction() as tx:
+        return tx.outbox.claim(worker, at, 100, 60)

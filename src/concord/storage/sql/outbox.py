@@ -53,14 +53,22 @@ class Outbox:
         dialect = self.conn.dialect.name
         skip = list(skip_targets)
         at = converter(commands, "next_attempt_at", dialect)
-        params = [worker, at(now + timedelta(seconds=lease_s)), at(now), *skip, limit]
+        params = [at(now), *skip, limit, worker, at(now + timedelta(seconds=lease_s))]
         rows = fetch(self.conn, commands, CLAIMED, _claim_sql(dialect, len(skip)), params)
         rows.sort(key=lambda r: r[0])  # RETURNING promises no order
         return [ClaimedCommand(*r) for r in rows]
 
     def _expire_leases(self, now: datetime) -> None:
-        at = converter(commands, "claimed_until", self.conn.dialect.name)
-        self.conn.exec_driver_sql(placeholders(self.conn, _EXPIRE_SQL), (at(now),))
+        """Make commands whose lease ran out due again (their worker died or stalled).
+
+        On PostgreSQL a command whose row another transaction holds is left alone: that is its worker
+        settling it after all (``still_mine`` locks it), and waiting for it while holding the rows just
+        expired is how two transactions deadlock.
+        """
+        dialect = self.conn.dialect.name
+        at = converter(commands, "claimed_until", dialect)
+        sql = _EXPIRE_PG_SQL if dialect == "postgresql" else _EXPIRE_SQL
+        self.conn.exec_driver_sql(placeholders(self.conn, sql), (at(now),))
 
     def still_mine(self, worker: str, seqs: Sequence[int]) -> set[int]:
         """Which of the commands (by ``seq``) ``worker`` still holds (a lease can expire and pass on)."""
@@ -177,15 +185,18 @@ def _row(c: NewCommand) -> dict[str, Any]:
 #: The columns of a claimed command, in ``ClaimedCommand``'s field order.
 CLAIMED = tuple(ClaimedCommand.__dataclass_fields__)
 
-_EXPIRE_SQL = (
-    f"UPDATE commands SET status = '{PENDING}', claimed_by = NULL, claimed_until = NULL "
-    f"WHERE status = '{IN_FLIGHT}' AND claimed_until < ?"
+_EXPIRE_SET = f"status = '{PENDING}', claimed_by = NULL, claimed_until = NULL"
+_EXPIRED = f"status = '{IN_FLIGHT}' AND claimed_until < ?"
+_EXPIRE_SQL = f"UPDATE commands SET {_EXPIRE_SET} WHERE {_EXPIRED}"
+_EXPIRE_PG_SQL = (
+    f"WITH expired AS MATERIALIZED (SELECT seq FROM commands WHERE {_EXPIRED} FOR UPDATE SKIP LOCKED) "
+    f"UPDATE commands AS u SET {_EXPIRE_SET} FROM expired WHERE u.seq = expired.seq"
 )
 
 
 @lru_cache(maxsize=32)
 def _claim_sql(dialect: str, skipped_targets: int) -> str:
-    """Lease the earliest due heads of their ordering keys; placeholders: worker, until, now, skip..., limit.
+    """Lease the earliest due heads of their ordering keys; placeholders: now, skip..., limit, worker, until.
 
     Candidates come from ``outbox_heads``, walked in ``seq`` order, each command looked up by its key:
     never the other way round, which would read every pending command. SQLite takes ``CROSS JOIN`` as that
@@ -201,17 +212,19 @@ def _claim_sql(dialect: str, skipped_targets: int) -> str:
         "AND NOT EXISTS (SELECT 1 FROM commands AS e WHERE e.ordering_key = c.ordering_key "
         f"AND e.seq < c.seq AND e.status IN ('{PENDING}', '{IN_FLIGHT}')){skip}"
     )
+    lease = f"status = '{IN_FLIGHT}', claimed_by = ?, claimed_until = ?, attempts = attempts + 1"
     if dialect == "postgresql":
-        heads = (
-            "SELECT c.seq FROM outbox_heads AS h CROSS JOIN LATERAL (SELECT c.seq FROM commands AS c "
-            f"WHERE c.seq = h.seq AND {candidate} FOR UPDATE SKIP LOCKED) AS c ORDER BY h.seq LIMIT ?"
-        )
-    else:
-        heads = (
-            "SELECT c.seq FROM outbox_heads AS h CROSS JOIN commands AS c ON c.seq = h.seq "
-            f"WHERE {candidate} ORDER BY h.seq LIMIT ?"
+        # The choice is a materialized CTE: evaluated once, its rows locked, before any is updated. As an
+        # ``IN (subquery)`` the planner may run it again per row, and a concurrent update makes it
+        # re-check the subquery for that row: both loop over the heads many times.
+        return (
+            "WITH picked AS MATERIALIZED (SELECT c.seq FROM outbox_heads AS h CROSS JOIN LATERAL "
+            f"(SELECT c.seq FROM commands AS c WHERE c.seq = h.seq AND {candidate} FOR UPDATE SKIP LOCKED) "
+            f"AS c ORDER BY h.seq LIMIT ?) UPDATE commands AS u SET {lease} FROM picked "
+            f"WHERE u.seq = picked.seq RETURNING {columns(CLAIMED, 'u')}"
         )
     return (
-        f"UPDATE commands SET status = '{IN_FLIGHT}', claimed_by = ?, claimed_until = ?, "
-        f"attempts = attempts + 1 WHERE seq IN ({heads}) RETURNING {columns(CLAIMED)}"
+        "WITH picked AS (SELECT c.seq FROM outbox_heads AS h CROSS JOIN commands AS c ON c.seq = h.seq "
+        f"WHERE {candidate} ORDER BY h.seq LIMIT ?) "
+        f"UPDATE commands SET {lease} WHERE seq IN (SELECT seq FROM picked) RETURNING {columns(CLAIMED)}"
     )
