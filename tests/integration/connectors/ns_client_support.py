@@ -4,24 +4,24 @@ engine would retry."""
 
 from __future__ import annotations
 
-import asyncio
 import ssl
-from collections.abc import Awaitable, Callable, Coroutine, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from concord.connectors.netsuite import NetSuiteSpec
-from concord.engine.errors import TransientError
 from concord.sandbox.core import EmulatorSettings, RunningServer, SandboxState, start_in_thread
 from concord.sandbox.netsuite import NETSUITE_PROFILE, NetSuiteEmulator, create_app
 from concord.sandbox.netsuite.catalog import lookup
+from support.aio import retry_transient as retry_transient
+from support.aio import run as run
 
 CLIENT_ID = "concord-netsuite-connector-tests"
 RSA_CERT = "concord-cert-rsa"
@@ -29,7 +29,6 @@ EC_CERT = "concord-cert-ec"
 TOKEN_PATH = "/services/rest/auth/oauth2/v1/token"
 RECORDS = "/services/rest/record/v1"
 SUITEQL = "/services/rest/query/v1/suiteql"
-T = TypeVar("T")
 # httpx loads the CA bundle for every client it builds (a noticeable fraction of a second); the admin
 # clients of these tests share one context.
 TLS = ssl.create_default_context()
@@ -59,30 +58,6 @@ def public_pem(key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey) -> str:
         .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
         .decode()
     )
-
-
-def run(coro: Coroutine[Any, Any, T], timeout_s: float = 30.0) -> T:
-    """Run a test coroutine on a fresh event loop, bounded in time."""
-    return asyncio.run(asyncio.wait_for(coro, timeout_s))
-
-
-async def retry_transient(
-    call: Callable[[], Awaitable[T]], *, attempts: int = 10, max_wait_s: float = 0.05
-) -> tuple[T, list[TransientError]]:
-    """What the engine does, in small: retry transient failures (waiting briefly), give up on others.
-
-    Returns the result and the transient errors met on the way.
-    """
-    met: list[TransientError] = []
-    for attempt in range(1, attempts + 1):
-        try:
-            return await call(), met
-        except TransientError as error:
-            met.append(error)
-            if attempt == attempts:
-                raise
-            await asyncio.sleep(min(error.retry_after or 0.01, max_wait_s))
-    raise AssertionError("unreachable")
 
 
 def serve() -> RunningServer:

@@ -3,47 +3,21 @@ retry loop the tests use where the engine would retry."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
 from concord.connectors.http import GovernorPolicy
 from concord.connectors.salesforce import SalesforceSpec
-from concord.engine.errors import TransientError
 from concord.sandbox.core import RunningServer, SandboxState
 from concord.sandbox.salesforce import SALESFORCE_PROFILE
+from support.aio import retry_transient as retry_transient
+from support.aio import run as run
 
 CLIENT_ID = "concord-connector-tests"
 CLIENT_SECRET = "sf-secret-7d1f0c9e4b"
-T = TypeVar("T")
-
-
-def run(coro: Coroutine[Any, Any, T], timeout_s: float = 30.0) -> T:
-    """Run a test coroutine on a fresh event loop, bounded in time."""
-    return asyncio.run(asyncio.wait_for(coro, timeout_s))
-
-
-async def retry_transient(
-    call: Callable[[], Awaitable[T]], *, attempts: int = 10, max_wait_s: float = 0.05
-) -> tuple[T, list[TransientError]]:
-    """What the engine does, in small: retry transient failures (waiting briefly), give up on others.
-
-    Returns the result and the transient errors met on the way.
-    """
-    met: list[TransientError] = []
-    for attempt in range(1, attempts + 1):
-        try:
-            return await call(), met
-        except TransientError as error:
-            met.append(error)
-            if attempt == attempts:
-                raise
-            await asyncio.sleep(min(error.retry_after or 0.01, max_wait_s))
-    raise AssertionError("unreachable")
 
 
 @dataclass
