@@ -49,7 +49,7 @@ def test_init_writes_a_starter_config_that_runs(tmp_path: Path, monkeypatch: pyt
     monkeypatch.chdir(tmp_path)
     assert "Wrote concord.toml" in invoke("init")
     assert "exists" in runner.invoke(app, ["init"]).output
-    assert "revision 0003" in invoke("migrate")
+    assert "revision 0004" in invoke("migrate")
     assert "1000 events recorded" in invoke("run", "--until-idle")
 
 

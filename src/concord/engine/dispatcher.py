@@ -15,7 +15,7 @@ import structlog
 
 from concord.domain.messages import Event
 from concord.engine.flows import FlowRegistry
-from concord.engine.model import Category, FlowInstance
+from concord.engine.model import Category, ExceptionDraft, FlowInstance
 from concord.engine.ports import Clock
 from concord.engine.runner import Decision, FlowRunner
 
@@ -93,6 +93,12 @@ class Dispatcher:
             flow = self.flows.get(name)
             instance_id = flow.instance_id(flow_key)
             found = existing.get(instance_id) or started.get(instance_id)
+            if found is not None and flow.gather is not None:
+                if self.runner.gather(found, event, now):
+                    started[instance_id] = found
+                else:
+                    already += 1
+                continue
             if found is not None and self.runner.retriggers(found, event):
                 self._supersede_refusal(tx, found, event, now)
                 decision.extend(self.runner.retrigger(found, event, now))
@@ -107,6 +113,17 @@ class Dispatcher:
         persist(tx, list(started.values()), decision, now)
         return len(started), already
 
+    def wake_once(self, limit: int = 100) -> int:
+        """Run the waiting instances of gathering flows whose inputs have settled; returns how many."""
+        now = self.clock.now()
+        with self.store.transaction() as tx:
+            due = tx.instances.due(now, limit)
+            decision = Decision()
+            for instance in due:
+                decision.extend(self.runner.wake(instance, now))
+            persist(tx, due, decision, now)
+        return len(due)
+
     @staticmethod
     def _supersede_refusal(tx: Transaction, instance: FlowInstance, event: Event, now: datetime) -> None:
         label = instance.state.get("business_label") or instance.business_key
@@ -116,13 +133,29 @@ class Dispatcher:
         )
 
 
+def _not_yet_open(tx: Transaction, drafts: Sequence[ExceptionDraft]) -> list[ExceptionDraft]:
+    """The drafts to open: a finding reported ``once`` is not opened again while it is active."""
+    if not any(draft.once for draft in drafts):
+        return list(drafts)
+    seen = tx.exceptions.active_messages([d.business_key for d in drafts if d.once])
+    kept = []
+    for draft in drafts:
+        if draft.once:
+            if (draft.business_key, draft.message) in seen:
+                continue
+            seen.add((draft.business_key, draft.message))
+        kept.append(draft)
+    return kept
+
+
 def persist(tx: Transaction, instances: Sequence[FlowInstance], decision: Decision, now: datetime) -> None:
     """Write instances with their commands and exceptions, and close what succeeded since."""
     tx.instances.save_many(instances)
     tx.outbox.add_many(decision.commands)
-    if decision.exceptions:
-        ids = tx.exceptions.open_many(decision.exceptions, now)
-        for exception_id, draft in zip(ids, decision.exceptions, strict=True):
+    drafts = _not_yet_open(tx, decision.exceptions)
+    if drafts:
+        ids = tx.exceptions.open_many(drafts, now)
+        for exception_id, draft in zip(ids, drafts, strict=True):
             log.warning(
                 "exception opened",
                 exception_id=exception_id,

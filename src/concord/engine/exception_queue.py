@@ -85,7 +85,13 @@ class ExceptionQueue:
         if instance is None:
             raise NotFound(f"flow instance {instance_id} no longer exists")
         decision = Decision()
-        if instance.status is InstanceStatus.COMPENSATED or self.runner.refused(instance):
+        if instance.status is InstanceStatus.WAITING:
+            instance.wake_at = now
+            outcome = f"flow {instance_id} runs again now over the records it gathered"
+        elif self.runner.flows.get(instance.flow).gather is not None and instance.status.finished:
+            decision = self.runner.wake(instance, now)
+            outcome = f"flow {instance_id} ran again over the records it gathered (run {instance.generation})"
+        elif instance.status is InstanceStatus.COMPENSATED or self.runner.refused(instance):
             decision = self.runner.restart(instance, now)
             outcome = f"flow {instance_id} started again from its first step (run {instance.generation})"
         elif instance.status is InstanceStatus.FAILED and instance.state.get("failed_command"):

@@ -7,12 +7,21 @@ When a command fails permanently, the compensations of the steps already done ru
 A step whose business rules refuse the work raises ``StepRefused``: the instance stops with one validation
 exception, and starts again from its first step when the exception is retried or a newer version of its
 trigger arrives.
+
+A *gathering* flow (``gather``) keys many records to one instance (e.g. the approved time of one employee
+on one project in one month) and acts on all of them together: each event's record is kept among the
+instance's ``inputs`` (the newest version per record), and the instance runs once no new input arrived
+for ``quiet_s`` (at the latest ``max_wait_s`` after it started waiting). An input that arrives while it
+runs makes it run again afterwards; a finished instance runs again when a newer input arrives. Its steps
+may report findings about single records (``StepContext.report``) without stopping the others, and
+declare records settled (``StepContext.settle``) so their older exceptions close.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from concord.domain.messages import JSON, CommandSpec, Event
@@ -28,13 +37,62 @@ class StepContext:
     state: JSON
     results: dict[str, list[JSON]]
     generation: int
+    reports: list[Report] = field(default_factory=list)
+    settled: list[tuple[str, datetime]] = field(default_factory=list)
 
     def result(self, step: str, index: int = 0) -> JSON:
         """The result of command ``index`` of an earlier ``step``."""
         return self.results[step][index]
 
+    @property
+    def inputs(self) -> list[JSON]:
+        """A gathering flow's records: the newest version of each, in the order they first arrived."""
+        gathered: dict[str, JSON] = self.state.get(INPUTS, {})
+        return [entry["payload"] for entry in gathered.values()]
+
+    def report(self, report: Report) -> None:
+        """Open an exception about one record the step handles (not opened twice while it is active)."""
+        self.reports.append(report)
+
+    def settle(self, business_key: str, observed_at: datetime) -> None:
+        """A record was handled: its active sync exceptions about versions up to ``observed_at`` close."""
+        self.settled.append((business_key, observed_at))
+
 
 StepFn = Callable[[StepContext], Sequence[CommandSpec]]
+
+INPUTS = "inputs"
+"""State key of a gathering instance's records: aggregate key → {"payload", "at"}."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gathering:
+    """How a gathering flow waits for its inputs to settle before it runs."""
+
+    quiet_s: float = 2.0
+    """Run once no new input arrived for this long..."""
+    max_wait_s: float = 30.0
+    """...but no later than this after the instance started waiting (a steady trickle never starves it)."""
+
+    def __post_init__(self) -> None:
+        if self.quiet_s < 0 or self.max_wait_s < self.quiet_s:
+            raise ValueError(
+                f"a gathering waits quiet_s >= 0 and max_wait_s >= quiet_s, not {self.quiet_s} and "
+                f"{self.max_wait_s}"
+            )
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """A finding a step reports about one record, in business words (opened as an exception)."""
+
+    business: BusinessRef
+    category: str
+    """An exception category (``concord.engine.model.Category`` value)."""
+    message: str
+    detail: str
+    observed_at: datetime
+    """When the reported version of the record changed at its source."""
 
 
 class StepRefused(Exception):
@@ -76,6 +134,8 @@ class Flow:
     steps: tuple[Step, ...]
     key: Callable[[Event], str | None]
     business: Callable[[Event], BusinessRef]
+    gather: Gathering | None = None
+    """Set for a gathering flow: many records per instance, run once they settle."""
 
     def __post_init__(self) -> None:
         if not self.name or "/" in self.name or ":" in self.name:

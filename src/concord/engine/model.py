@@ -14,6 +14,7 @@ from concord.domain.messages import JSON
 class InstanceStatus(StrEnum):
     """Where a flow instance stands."""
 
+    WAITING = "waiting"  # a gathering flow waits for its inputs to settle (``wake_at``)
     RUNNING = "running"
     FAILING = "failing"  # a command failed permanently; waiting for its siblings before compensating
     COMPENSATING = "compensating"
@@ -76,6 +77,8 @@ class FlowInstance:
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None = None
+    wake_at: datetime | None = None
+    """When a waiting instance runs (gathering flows); None otherwise."""
     is_new: bool = False
 
     @property
@@ -141,6 +144,9 @@ class ExceptionDraft:
     instance_id: str | None = None
     command_id: str | None = None
     event_id: str | None = None
+    once: bool = False
+    """Not opened again while the same business object has an active exception with the same message
+    (a finding a re-run of a gathering flow reports again)."""
 
 
 def partition_of(aggregate_key: str, count: int) -> int:

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from concord.domain.ids import new_id
 from concord.domain.messages import JSON, CommandSpec, Event
 from concord.domain.ownership import owning_team
 from concord.domain.tracing import TraceContext
 from concord.engine.errors import Classification
-from concord.engine.flows import Flow, FlowRegistry, StepContext, StepRefused
+from concord.engine.flows import INPUTS, Flow, FlowRegistry, Gathering, StepContext, StepRefused
 from concord.engine.model import (
     Category,
     ClaimedCommand,
@@ -30,6 +30,9 @@ FORWARD = "forward"
 COMPENSATE = "compensate"
 REFUSED = "refused"
 """State key of an instance a step refused (``StepRefused``): it runs again from its first step."""
+WAITING_SINCE = "waiting_since"
+REWAKE = "rewake"
+"""State key of a gathering instance that got new inputs while it ran: it runs again when it finishes."""
 
 
 @dataclass(slots=True)
@@ -54,15 +57,16 @@ class FlowRunner:
         self.flows = flows
 
     def start(self, flow: Flow, flow_key: str, event: Event, now: datetime) -> tuple[FlowInstance, Decision]:
-        """A new instance for ``event``, with its first step's commands."""
+        """A new instance for ``event``, with its first step's commands (or, gathering, waiting)."""
         business = flow.business(event)
+        gathering = flow.gather is not None
         instance = FlowInstance(
             instance_id=flow.instance_id(flow_key),
             flow=flow.name,
             flow_key=flow_key,
-            status=InstanceStatus.RUNNING,
+            status=InstanceStatus.WAITING if gathering else InstanceStatus.RUNNING,
             step_index=0,
-            generation=1,
+            generation=0 if gathering else 1,
             pending=0,
             state={
                 "trigger": event.payload,
@@ -80,7 +84,42 @@ class FlowRunner:
             updated_at=now,
             is_new=True,
         )
+        if flow.gather is not None:
+            self.gather(instance, event, now)
+            return instance, Decision()
         return instance, self._run_forward(flow, instance, now)
+
+    def gather(self, instance: FlowInstance, event: Event, now: datetime) -> bool:
+        """Keep ``event``'s record among a gathering instance's inputs and schedule the instance to run.
+
+        Returns whether anything changed: the same version of a record again (a redelivery, a replay)
+        changes nothing and wakes nobody.
+        """
+        flow = self.flows.get(instance.flow)
+        assert flow.gather is not None, f"flow {flow.name} does not gather"
+        inputs: dict[str, JSON] = instance.state.setdefault(INPUTS, {})
+        held = inputs.get(event.aggregate_key)
+        at = event.occurred_at.isoformat()
+        if held is not None and (held["at"] > at or (held["at"] == at and held["payload"] == event.payload)):
+            return False
+        inputs[event.aggregate_key] = {"payload": event.payload, "at": at}
+        if event.occurred_at > _occurred_at(instance):
+            instance.state["occurred_at"] = at
+        instance.updated_at = now
+        if instance.status is InstanceStatus.WAITING and not instance.is_new:
+            since = datetime.fromisoformat(instance.state[WAITING_SINCE])
+            instance.wake_at = min(
+                now + _seconds(flow.gather.quiet_s), since + _seconds(flow.gather.max_wait_s)
+            )
+        elif instance.status.finished or instance.is_new:
+            self._wait(flow.gather, instance, now)
+        else:
+            instance.state[REWAKE] = True
+        return True
+
+    def wake(self, instance: FlowInstance, now: datetime) -> Decision:
+        """Run a waiting gathering instance over the inputs it holds, from its first step."""
+        return self.restart(instance, now)
 
     def on_success(
         self, instance: FlowInstance, command: ClaimedCommand, result: JSON, now: datetime
@@ -95,10 +134,12 @@ class FlowRunner:
             return Decision()
         if instance.status is InstanceStatus.RUNNING:
             instance.step_index += 1
-            return self._run_forward(flow, instance, now)
-        if instance.status in (InstanceStatus.FAILING, InstanceStatus.COMPENSATING):
-            return self._run_compensation(flow, instance, now)
-        return Decision()
+            decision = self._run_forward(flow, instance, now)
+        elif instance.status in (InstanceStatus.FAILING, InstanceStatus.COMPENSATING):
+            decision = self._run_compensation(flow, instance, now)
+        else:
+            decision = Decision()
+        return self._rewake_if_needed(flow, instance, decision, now)
 
     def on_failure(
         self,
@@ -142,7 +183,7 @@ class FlowRunner:
         decision = Decision(exceptions=[self._draft(instance, category, message, detail, command)])
         if to_undo and instance.pending == 0:
             decision.extend(self._run_compensation(flow, instance, now))
-        return decision
+        return self._rewake_if_needed(flow, instance, decision, now)
 
     def restart(self, instance: FlowInstance, now: datetime) -> Decision:
         """Run a compensated or refused instance again from its first step (a person fixed the cause)."""
@@ -153,9 +194,12 @@ class FlowRunner:
         instance.state["results"] = {}
         instance.state.pop("undo", None)
         instance.state.pop(REFUSED, None)
+        instance.state.pop(WAITING_SINCE, None)
+        instance.state.pop("failed_command", None)
+        instance.wake_at = None
         instance.completed_at = None
         instance.updated_at = now
-        return self._run_forward(flow, instance, now)
+        return self._rewake_if_needed(flow, instance, self._run_forward(flow, instance, now), now)
 
     @staticmethod
     def refused(instance: FlowInstance) -> bool:
@@ -182,26 +226,48 @@ class FlowRunner:
         flow = self.flows.get(instance.flow)
         instance.status = InstanceStatus.RUNNING
         instance.updated_at = now
-        return self._run_forward(flow, instance, now)
+        return self._rewake_if_needed(flow, instance, self._run_forward(flow, instance, now), now)
 
-    # -- internals ---------------------------------------------------------------------------------
+    # -- internals
+
+    def _wait(self, gathering: Gathering, instance: FlowInstance, now: datetime) -> None:
+        instance.status = InstanceStatus.WAITING
+        instance.state[WAITING_SINCE] = now.isoformat()
+        instance.state.pop(REWAKE, None)
+        instance.wake_at = now + _seconds(min(gathering.quiet_s, gathering.max_wait_s))
+
+    def _rewake_if_needed(
+        self, flow: Flow, instance: FlowInstance, decision: Decision, now: datetime
+    ) -> Decision:
+        # Inputs that arrived while the instance ran were not all seen: wait for them to settle, run again.
+        if flow.gather is not None and instance.status.finished and instance.state.get(REWAKE):
+            self._wait(flow.gather, instance, now)
+        return decision
 
     def _run_forward(self, flow: Flow, instance: FlowInstance, now: datetime) -> Decision:
         # Steps that ask for nothing complete at once; keep going until one issues commands.
+        reported = Decision()
         while instance.step_index < len(flow.steps):
             step = flow.steps[instance.step_index]
+            context = self._context(instance)
             try:
-                specs = step.run(self._context(instance))
+                specs = step.run(context)
             except StepRefused as refusal:
-                return self._refuse(instance, step.name, refusal)
+                reported.extend(self._refuse(instance, step.name, refusal))
+                return reported
             except Exception as error:  # a step's own code failed: park it, keep the line moving
-                return self._step_crashed(instance, step.name, error)
+                reported.extend(self._step_crashed(instance, step.name, error))
+                return reported
+            reported.extend(self._reported(instance, context))
+            reported.completed.extend(context.settled)
             if specs:
-                return self._issue(instance, step.name, FORWARD, specs, now)
+                reported.extend(self._issue(instance, step.name, FORWARD, specs, now))
+                return reported
             instance.step_index += 1
         instance.status = InstanceStatus.COMPLETED
         instance.completed_at = now
-        return Decision(completed=[(instance.business_key, _occurred_at(instance))])
+        reported.completed.append((instance.business_key, _occurred_at(instance)))
+        return reported
 
     def _run_compensation(self, flow: Flow, instance: FlowInstance, now: datetime) -> Decision:
         instance.status = InstanceStatus.COMPENSATING
@@ -263,6 +329,27 @@ class FlowRunner:
             generation=instance.generation,
         )
 
+    def _reported(self, instance: FlowInstance, context: StepContext) -> Decision:
+        drafts = [
+            ExceptionDraft(
+                category=Category(report.category),
+                team=owning_team(Category(report.category), report.business.object_type),
+                business_type=report.business.object_type,
+                business_key=report.business.key,
+                business_label=report.business.label,
+                message=report.message,
+                detail=report.detail,
+                traceparent=instance.traceparent,
+                observed_at=report.observed_at,
+                object_ids=dict(report.business.ids),
+                instance_id=instance.instance_id,
+                event_id=instance.trigger_event_id,
+                once=True,
+            )
+            for report in context.reports
+        ]
+        return Decision(exceptions=drafts)
+
     def _step_crashed(self, instance: FlowInstance, step: str, error: Exception) -> Decision:
         instance.status = InstanceStatus.FAILED
         message = f"{self._label(instance)} could not continue at step '{step}': {error}"
@@ -301,6 +388,10 @@ class FlowRunner:
             command_id=command.command_id if command else None,
             event_id=instance.trigger_event_id,
         )
+
+
+def _seconds(value: float) -> timedelta:
+    return timedelta(seconds=value)
 
 
 def _occurred_at(instance: FlowInstance) -> datetime:

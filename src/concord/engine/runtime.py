@@ -137,7 +137,7 @@ class Worker:
         """Decide one batch of recorded events."""
         dispatched = self.dispatcher.dispatch_once()
         self.progress.dispatched += dispatched
-        return dispatched
+        return dispatched + self.dispatcher.wake_once()
 
     async def deliver_once(self) -> int:
         """Deliver and settle one batch of commands."""
@@ -150,11 +150,15 @@ class Worker:
         return await self.poll_once() + await self.dispatch_once() + await self.deliver_once()
 
     def idle(self) -> bool:
-        """Nothing detected, undispatched or undelivered remains (parked failures do not count)."""
+        """Nothing detected, undispatched, waiting or undelivered remains (parked failures do not count)."""
         if len(self.progress.exhausted) < len(self.sources):
             return False
         with self.store.transaction() as tx:
-            return tx.partitions.backlog() == 0 and not tx.outbox.has_unsettled()
+            return (
+                tx.partitions.backlog() == 0
+                and not tx.outbox.has_unsettled()
+                and tx.instances.next_wake() is None
+            )
 
     async def run(
         self,

@@ -75,6 +75,16 @@ class Exceptions:
             found.update(self.conn.scalars(query))
         return found
 
+    def active_messages(self, business_keys: Sequence[str]) -> set[tuple[str, str]]:
+        """(business key, message) of the active exceptions of these business objects."""
+        found: set[tuple[str, str]] = set()
+        for chunk in chunks(sorted(set(business_keys))):
+            query = select(exceptions.c.business_key, exceptions.c.message).where(
+                exceptions.c.status.in_(ACTIVE), exceptions.c.business_key.in_(chunk)
+            )
+            found.update((key, message) for key, message in self.conn.execute(query))
+        return found
+
     def auto_resolve(
         self, business_key: str, reason: str, now: datetime, up_to: datetime, categories: Sequence[str] = ()
     ) -> int:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import Connection, func, select
 
@@ -12,7 +13,16 @@ from concord.storage.sql.bulk import insert_many, update_many
 from concord.storage.sql.rows import columns, fetch_in
 from concord.storage.sql.tables import flow_instances
 
-_MUTABLE = ("status", "step_index", "generation", "pending", "state", "updated_at", "completed_at")
+_MUTABLE = (
+    "status",
+    "step_index",
+    "generation",
+    "pending",
+    "state",
+    "updated_at",
+    "completed_at",
+    "wake_at",
+)
 
 
 class FlowInstances:
@@ -33,6 +43,28 @@ class FlowInstances:
     def get(self, instance_id: str) -> FlowInstance | None:
         """One instance, locked."""
         return self.get_many([instance_id]).get(instance_id)
+
+    def due(self, now: datetime, limit: int) -> list[FlowInstance]:
+        """Waiting instances whose wake time has come, earliest first, locked (skipping rows another
+        worker holds, on PostgreSQL)."""
+        query = (
+            select(*(flow_instances.c[name] for name in _COLUMNS))
+            .where(
+                flow_instances.c.wake_at <= now,
+                flow_instances.c.status == InstanceStatus.WAITING.value,
+            )
+            .order_by(flow_instances.c.wake_at)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [_instance(list(row)) for row in self.conn.execute(query)]
+
+    def next_wake(self) -> datetime | None:
+        """The earliest wake time of a waiting instance, if any waits."""
+        query = select(func.min(flow_instances.c.wake_at)).where(
+            flow_instances.c.status == InstanceStatus.WAITING.value
+        )
+        return cast(datetime | None, self.conn.scalar(query))
 
     def save_many(self, instances: Sequence[FlowInstance]) -> None:
         """Insert the new instances and update the others."""

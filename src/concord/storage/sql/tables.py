@@ -104,7 +104,9 @@ flow_instances = Table(
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
     Column("completed_at", UTCDateTime, nullable=True),
+    Column("wake_at", UTCDateTime, nullable=True),
     Index("ix_flow_instances_status", "status"),
+    Index("ix_flow_instances_wake", "wake_at"),
     Index("ix_flow_instances_business", "business_key"),
 )
 

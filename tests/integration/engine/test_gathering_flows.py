@@ -1,0 +1,129 @@
+"""Gathering flows: many records per instance, run once their inputs settle, again when a newer input
+arrives; findings about single records open one exception each, closed when the record later passes."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from concord.domain.messages import Change, CommandSpec, Event
+from concord.engine.flows import BusinessRef, Flow, Gathering, Report, Step, StepContext
+from concord.engine.model import Category
+from concord.testing.ledger import Effect
+from concord.testing.mirror_flow import OBJECT, SYSTEM
+from support.engine import make_engine
+
+START = datetime(2026, 3, 2, tzinfo=UTC)
+
+
+def _group(key: str) -> str:
+    return f"G{int(key[1:]) % 3}"
+
+
+def _total(ctx: StepContext) -> Sequence[CommandSpec]:
+    # One upsert per run: the sum of the good records' amounts; a record whose value says "bad" is held.
+    good = []
+    for record in ctx.inputs:
+        business = BusinessRef(OBJECT, f"{OBJECT}:{record['key']}", f"Test record {record['key']}")
+        at = datetime.fromisoformat(record["value"].split("@")[1])
+        if record["value"].startswith("bad"):
+            ctx.report(Report(business, Category.VALIDATION.value, f"{record['key']} is bad", "", at))
+        else:
+            good.append(record)
+            ctx.settle(business.key, at)
+    if not good:
+        return []
+    held = ",".join(sorted(f"{r['key']}v{r['version']}" for r in good))
+    amount = sum((Decimal(r["amount"]) for r in good), Decimal(0))
+    payload = {"key": ctx.flow_key, "version": ctx.generation, "value": held, "amount": str(amount)}
+    return [CommandSpec(SYSTEM, "upsert", OBJECT, payload)]
+
+
+def _business(event: Event) -> BusinessRef:
+    group = _group(event.payload["key"])
+    return BusinessRef("TestGroup", f"TestGroup:{group}", f"Test group {group}")
+
+
+GATHERING = Flow(
+    name="gather_totals",
+    triggers=frozenset({f"{OBJECT}Changed"}),
+    steps=(Step("total", _total),),
+    key=lambda event: _group(event.payload["key"]),
+    business=_business,
+    gather=Gathering(quiet_s=0.05, max_wait_s=1.0),
+)
+
+
+def _change(key: str, version: int, amount: str, *, bad: bool = False, at: int = 0) -> Change:
+    moment = START + timedelta(seconds=at)
+    value = f"{'bad' if bad else 'ok'}@{moment.isoformat()}"
+    payload = {"key": key, "version": version, "value": value, "amount": amount}
+    return Change(SYSTEM, OBJECT, key, payload, moment, version=str(version))
+
+
+def _upserts(effects: Sequence[Effect]) -> dict[str, list[dict[str, object]]]:
+    by_group: dict[str, list[dict[str, object]]] = {}
+    for effect in effects:
+        if effect.action == "upsert":
+            by_group.setdefault(str(effect.payload["key"]), []).append(effect.payload)
+    return by_group
+
+
+def _run(concord: object) -> None:
+    asyncio.run(concord.worker.run(until_idle=True))  # type: ignore[attr-defined]
+
+
+def test_a_burst_of_records_is_acted_on_once_per_group_with_the_newest_versions(store_url: str) -> None:
+    feed = [_change(f"R{n:03d}", 1, "1.00", at=n) for n in range(30)]
+    feed += [_change(f"R{n:03d}", 2, "2.50", at=100 + n) for n in range(0, 30, 5)]
+    concord, connector = make_engine(store_url, feed, flows=(GATHERING,))
+    _run(concord)
+    upserts = _upserts(connector.ledger.effects())
+    assert sorted(upserts) == ["G0", "G1", "G2"]
+    assert all(len(runs) == 1 for runs in upserts.values()), "a settled burst runs each group once"
+    # 30 records, 6 of them at version 2 (2.50 instead of 1.00): 24 x 1.00 + 6 x 2.50.
+    assert sum(Decimal(str(runs[0]["amount"])) for runs in upserts.values()) == Decimal("39.00")
+    assert "R005v2" in str(upserts["G2"][0]["value"]) and "R005v1" not in str(upserts["G2"][0]["value"])
+    with concord.store.transaction() as tx:
+        assert tx.instances.count_by_status() == {"completed": 3}
+    concord.close()
+
+
+def test_a_newer_input_after_completion_runs_the_group_again_and_a_replay_does_not(store_url: str) -> None:
+    feed = [_change(f"R{n:03d}", 1, "1.00", at=n) for n in range(6)]
+    concord, connector = make_engine(store_url, list(feed), flows=(GATHERING,))
+    _run(concord)
+    assert len(_upserts(connector.ledger.effects())["G1"]) == 1
+    connector.feed = [*feed, _change("R004", 2, "5.00", at=50)]  # R004 is in G1
+    _run(concord)
+    g1 = _upserts(connector.ledger.effects())["G1"]
+    assert len(g1) == 2 and g1[1]["amount"] == "6.00" and g1[1]["version"] == 2
+    assert len(_upserts(connector.ledger.effects())["G0"]) == 1, "groups without news stay put"
+    # The same events dispatched again (a replay) bring nothing new: nobody runs again.
+    far = datetime(2100, 1, 1, tzinfo=UTC)
+    report = concord.replayer.time_range(datetime(2000, 1, 1, tzinfo=UTC), far, "tester")
+    assert (report.events, report.started, report.already_done) == (7, 0, 7)
+    _run(concord)
+    assert len(_upserts(connector.ledger.effects())["G1"]) == 2
+    concord.close()
+
+
+def test_a_held_record_opens_one_exception_across_runs_and_closes_when_fixed(store_url: str) -> None:
+    feed = [_change("R001", 1, "1.00", bad=True, at=1), _change("R004", 1, "1.00", at=2)]
+    concord, connector = make_engine(store_url, list(feed), flows=(GATHERING,))
+    _run(concord)
+    connector.feed = [*feed, _change("R007", 1, "3.00", at=3)]  # G1 runs again; R001 still bad
+    _run(concord)
+    with concord.store.transaction() as tx:
+        held = [e for e in tx.exceptions.list() if e["business_key"] == f"{OBJECT}:R001"]
+    assert [(e["status"], e["message"]) for e in held] == [("open", "R001 is bad")]
+    connector.feed = [*connector.feed, replace(_change("R001", 2, "2.00", at=9))]
+    _run(concord)
+    with concord.store.transaction() as tx:
+        held = [e for e in tx.exceptions.list() if e["business_key"] == f"{OBJECT}:R001"]
+    assert [e["status"] for e in held] == ["resolved"]
+    assert _upserts(connector.ledger.effects())["G1"][-1]["amount"] == "6.00"
+    concord.close()
