@@ -19,6 +19,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 SHIPPED_AUTHORITY = Path(__file__).parent / "governance" / "authority.yaml"
 #: How won deals become projects, as Concord ships it (``concord/flows/provisioning.yaml``).
 SHIPPED_PROVISIONING = Path(__file__).parent / "flows" / "provisioning.yaml"
+#: How approved time is posted to the ERP, as Concord ships it (``concord/flows/time_posting.yaml``).
+SHIPPED_TIME_POSTING = Path(__file__).parent / "flows" / "time_posting.yaml"
 
 
 class ConfigError(Exception):
@@ -76,6 +78,8 @@ class Settings(BaseSettings):
     #: How won deals become projects (YAML: contracted stages, regions, delivery templates), for the
     #: opportunity_to_project flow.
     provisioning: Path = SHIPPED_PROVISIONING
+    #: How approved time is posted to the ERP (YAML: granularity, closed periods, settling), for time_to_erp.
+    time_posting: Path = SHIPPED_TIME_POSTING
     retry: RetrySettings = RetrySettings()
     breaker: BreakerSettings = BreakerSettings()
     delivery: DeliverySettingsModel = DeliverySettingsModel()

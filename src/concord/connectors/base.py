@@ -22,7 +22,11 @@ platform's records and the engine's canonical changes and commands lives here, o
   are now: ``{"found": true, "record": <canonical record>}``, ``{"found": false}``, or, when the record
   is there but is not a valid canonical record, ``{"found": true, "invalid": "<why>", "values": {...}}``
   (the fields the platform does hold; the flow says what that means in its business); ``read_at`` says
-  when the facts were read.
+  when the facts were read. ``list`` (``{}``, optionally ``{"since": <ISO instant>}``) reads every record
+  of the object the platform holds (changed since then), the way a poll from the beginning reads them:
+  ``{"records": [<canonical record>...], "invalid": [{"system_id", "why"}...], "read_at"}``; a record
+  that is not a valid canonical record is listed under ``invalid`` instead of failing the list. It is
+  for small reference sets (accounting periods, subsidiaries): beyond ``LIST_LIMIT`` records it fails.
 - **Cross-reference.** Every id Concord learns (read or created) is linked to its global id.
 """
 
@@ -63,6 +67,7 @@ from concord.mapping.runtime import MappingFailure
 log = structlog.get_logger(__name__)
 
 __all__ = [
+    "LIST_LIMIT",
     "UNMAPPABLE",
     "ChangeStream",
     "ConnectorServices",
@@ -83,8 +88,13 @@ UNMAPPABLE = "_unmappable"
 """Key of a change payload whose platform record the mapping could not read (the reason is its value)."""
 
 
-ACTIONS = ("upsert", "update", "delete", "get")
+ACTIONS = ("upsert", "update", "delete", "get", "list")
 """The command actions every platform connector carries out."""
+
+LIST_LIMIT = 10_000
+"""The most records a ``list`` answers with; a longer list is refused (detect changes instead)."""
+
+_LIST_PAGE = 500
 
 CONNECTOR_OPTIONS = ("kind", "detect", "overlap_s")
 """Options every platform connector takes beside its platform spec."""
@@ -136,6 +146,14 @@ def _global_id_of(mapping: ObjectMapping, polled: PolledRecord) -> str:
         kept = polled.record.get(mapping.external_id_field)
     # Someone else's value in the external-id field is not ours: the cross-reference decides then.
     return str(kept) if is_global_id(kept) else ""
+
+
+def _instant(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise CannotEncode(f"'since' must be an ISO date and time, not {text!r}") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def correlation_of(traceparent: str) -> str:
@@ -329,6 +347,8 @@ class PlatformConnector(ABC):
             return [Failed(self.classify(unknown), str(unknown))] * len(commands)
         if action == "get":
             return await self._get(mapping, commands)
+        if action == "list":
+            return await self._list(mapping, commands)
         outcomes: list[Outcome | None] = [None] * len(commands)
         sendable: list[tuple[int, PlatformWrite]] = []
         # Where each record already is in this system: one look-up for the batch, not one per record.
@@ -424,6 +444,54 @@ class PlatformConnector(ABC):
             payload = read.get(system_id) if system_id else None
             outcomes.append(Succeeded({**answer, **self._read_answer(mapping, payload)}))
         return outcomes
+
+    async def _list(self, mapping: ObjectMapping, commands: Sequence[CommandEnvelope]) -> list[Outcome]:
+        answers: dict[str | None, Outcome] = {}
+        outcomes: list[Outcome] = []
+        for command in commands:
+            since = command.payload.get("since")
+            key = None if since is None else str(since)
+            if key not in answers:
+                answers[key] = await self._list_since(mapping, key)
+            outcomes.append(answers[key])
+        return outcomes
+
+    async def _list_since(self, mapping: ObjectMapping, since: str | None) -> Outcome:
+        try:
+            if "inbound" not in mapping.directions:
+                raise CannotEncode(f"{self.name} does not read {mapping.canonical}: its mapping only writes")
+            cursor = None if since is None else self.cursor_since(_instant(since))
+            read_at = datetime.now(UTC).isoformat()
+            found = await self._read_all(mapping, cursor)
+        except CannotEncode as error:
+            return Failed(self.classify(error), str(error))
+        except Exception as error:  # the read failed as a whole
+            failure = failure_of(error, self.name)
+            return Failed(self.classify(failure), str(failure))
+        records: list[JSON] = []
+        invalid: list[JSON] = []
+        for change in self.changes(mapping, [r for r in found if not r.deleted]):
+            answer = self._read_answer(mapping, change.payload)
+            if "record" in answer:
+                records.append(answer["record"])
+            else:
+                invalid.append({"system_id": change.source_id, "why": answer["invalid"]})
+        return Succeeded({"system": self.name, "read_at": read_at, "records": records, "invalid": invalid})
+
+    async def _read_all(self, mapping: ObjectMapping, cursor: str | None) -> list[PolledRecord]:
+        found: list[PolledRecord] = []
+        pages = self.stream(mapping, cursor, _LIST_PAGE)
+        try:
+            async for page in pages:
+                found += page.records
+                if len(found) > LIST_LIMIT:
+                    raise CannotEncode(
+                        f"{self.name} holds more than {LIST_LIMIT} {mapping.canonical} records; a list "
+                        "reads small reference sets only (detect changes to follow larger ones)"
+                    )
+        finally:
+            await pages.aclose()
+        return found
 
     @staticmethod
     def _read_answer(mapping: ObjectMapping, payload: JSON | None) -> JSON:

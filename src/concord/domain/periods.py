@@ -12,14 +12,19 @@ import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 from concord.domain.objects.enums import BillingFrequency
+
+if TYPE_CHECKING:
+    from concord.domain import objects
 
 __all__ = [
     "AccountingCalendar",
     "AccountingPeriod",
     "Period",
     "add_months",
+    "calendar_of",
     "iso_week_start",
     "periods_between",
     "working_days",
@@ -93,6 +98,18 @@ class AccountingCalendar:
         if period is None:
             return None
         return day if period.covers(day) else period.start
+
+
+def calendar_of(periods: Iterable[objects.AccountingPeriod]) -> AccountingCalendar:
+    """The calendar time is posted by, from the ERP's canonical periods: the base periods only.
+
+    Quarters and years summarise base periods and adjustment periods share a month's dates; neither is
+    posted into by time, and keeping them would make the calendar overlap.
+
+    Raises:
+        ValueError: when two base periods overlap.
+    """
+    return AccountingCalendar(p.as_calendar_period() for p in periods if not p.summary and not p.adjustment)
 
 
 def add_months(day: date, months: int) -> date:

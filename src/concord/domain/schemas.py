@@ -19,6 +19,7 @@ from types import MappingProxyType
 from typing import Any, Final
 
 from concord.domain.objects import (
+    AccountingPeriod,
     Assignment,
     CanonicalRecord,
     ChangeOrder,
@@ -37,6 +38,7 @@ from concord.domain.objects import (
     RevenueEvent,
     ServiceOffering,
     TimeEntry,
+    TimePosting,
 )
 
 __all__ = [
@@ -154,6 +156,8 @@ CANONICAL_MODELS: Final = _registry(
         InvoiceEvent,
         RevenueEvent,
         PurchaseCommitment,
+        TimePosting,
+        AccountingPeriod,
     ]
 )
 """Every canonical object of domain.md §2: schema name → model class."""

@@ -82,6 +82,9 @@ class PostingPolicy:
     self_approval_allowed: bool = False
     enforce_not_to_exceed: bool = True
     """Hold billable time that would take the contract over its not-to-exceed cap."""
+    billable_needs_contract: bool = True
+    """Hold billable time of a project whose contract is not among the facts. Off where the flow cannot
+    know the contract (the billing flow then checks billable time against it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,8 +106,9 @@ class PostingFacts:
     calendar: AccountingCalendar
     resource: Resource | None = None
     """The person who worked; names them by employee id and gives their line manager."""
-    assignments: Sequence[Assignment] = ()
-    """The resource's assignments (any project; only this project's count)."""
+    assignments: Sequence[Assignment] | None = ()
+    """The resource's assignments (any project; only this project's count); None when the flow does not
+    know them (a PSA that lets only a project's members book time on it has checked already)."""
     contract: Contract | None = None
     """The contract the project delivers; None for an internal project."""
     billable_posted_to_date: Money | None = None
@@ -276,7 +280,7 @@ def _check_project(check: _Check) -> None:
 def _check_assignment(check: _Check, resource_id: str, employee: str) -> None:
     mine = [
         a
-        for a in check.facts.assignments
+        for a in check.facts.assignments or ()
         if a.project_id == check.facts.project.global_id and a.resource_id == resource_id
     ]
     if any(a.covers(check.day) for a in mine):
@@ -349,6 +353,8 @@ def _check_contract(check: _Check, entry: TimeEntry, policy: PostingPolicy) -> N
     if entry.cost_rate is None:
         check.fail("no_cost_rate", "it has no cost rate")
     if not entry.billable:
+        return
+    if contract is None and not policy.billable_needs_contract:
         return
     if contract is None:
         check.fail(
@@ -428,7 +434,8 @@ def check_time_entry(
     approved = entry.status is TimeEntryStatus.APPROVED
     _check_approval(check, approved, entry.status.label, entry.approver_id, entry.resource_id, policy)
     _check_project(check)
-    _check_assignment(check, entry.resource_id, employee)
+    if facts.assignments is not None:
+        _check_assignment(check, entry.resource_id, employee)
     _check_contract(check, entry, policy)
     return _posting_date(check, policy)
 

@@ -15,10 +15,11 @@ from typing import TYPE_CHECKING, Any
 from concord.domain.messages import Change
 from concord.engine.dispatcher import persist
 from concord.engine.errors import Conflict, InvalidChange, NotFound
+from concord.engine.flows import CONFIRMED
 from concord.engine.model import ExceptionStatus, InstanceStatus
 from concord.engine.ports import Clock
 from concord.engine.recorder import Recorder
-from concord.engine.runner import Decision, FlowRunner
+from concord.engine.runner import REWAKE, Decision, FlowRunner
 
 if TYPE_CHECKING:
     from concord.storage.sql.store import SqlStore, Transaction
@@ -41,7 +42,7 @@ class ExceptionQueue:
         with self.store.transaction() as tx:
             record = self._actionable(tx, exception_id)
             if record["instance_id"]:
-                outcome = self._retry_instance(tx, record["instance_id"], now)
+                outcome = self._retry_instance(tx, record, now)
             elif record["payload"]:
                 outcome = self._retry_change(tx, record, now)
             else:
@@ -80,15 +81,25 @@ class ExceptionQueue:
             raise Conflict(f"exception {exception_id} is already {record['status']}")
         return record
 
-    def _retry_instance(self, tx: Transaction, instance_id: str, now: datetime) -> str:
+    def _retry_instance(self, tx: Transaction, record: dict[str, Any], now: datetime) -> str:
+        instance_id = record["instance_id"]
         instance = tx.instances.get(instance_id)
         if instance is None:
             raise NotFound(f"flow instance {instance_id} no longer exists")
         decision = Decision()
+        gathering = self.runner.flows.get(instance.flow).gather is not None
+        if gathering:
+            # A retried finding about one record is that person's go-ahead for it (e.g. a re-date).
+            confirmed: list[str] = instance.state.setdefault(CONFIRMED, [])
+            if record["business_key"] not in confirmed:
+                confirmed.append(record["business_key"])
         if instance.status is InstanceStatus.WAITING:
             instance.wake_at = now
             outcome = f"flow {instance_id} runs again now over the records it gathered"
-        elif self.runner.flows.get(instance.flow).gather is not None and instance.status.finished:
+        elif gathering and not instance.status.finished:
+            instance.state[REWAKE] = True
+            outcome = f"flow {instance_id} runs again once its current run finishes"
+        elif gathering:
             decision = self.runner.wake(instance, now)
             outcome = f"flow {instance_id} ran again over the records it gathered (run {instance.generation})"
         elif instance.status is InstanceStatus.COMPENSATED or self.runner.refused(instance):

@@ -54,6 +54,11 @@ class StepContext:
         """Open an exception about one record the step handles (not opened twice while it is active)."""
         self.reports.append(report)
 
+    def confirmed(self, business_key: str) -> bool:
+        """Whether a person retried an exception about ``business_key`` of this instance: for a finding
+        that waits for someone's confirmation (a re-dated posting), their go-ahead."""
+        return business_key in self.state.get(CONFIRMED, [])
+
     def settle(self, business_key: str, observed_at: datetime) -> None:
         """A record was handled: its active sync exceptions about versions up to ``observed_at`` close."""
         self.settled.append((business_key, observed_at))
@@ -61,6 +66,8 @@ class StepContext:
 
 StepFn = Callable[[StepContext], Sequence[CommandSpec]]
 
+CONFIRMED = "confirmed"
+"""State key of a gathering instance: business keys of its exceptions people retried."""
 INPUTS = "inputs"
 """State key of a gathering instance's records: aggregate key → {"payload", "at"}."""
 

@@ -77,10 +77,36 @@ def _opportunity_to_project(settings: Settings) -> FlowBundle:
     )
 
 
+def _time_to_erp(settings: Settings) -> FlowBundle:
+    from concord.domain.schemas import CANONICAL_MODELS
+    from concord.flows.time_posting_config import load_time_posting
+    from concord.flows.time_to_erp import FLOW_NAME, time_to_erp
+
+    config = load_time_posting(settings.time_posting)
+    roles = config.systems.model_dump()
+    missing = {role: name for role, name in roles.items() if name not in settings.connectors}
+    if missing:
+        named = ", ".join(f"{role} '{name}'" for role, name in missing.items())
+        raise ConfigError(
+            f"flow {FLOW_NAME} needs the connectors {named}, which are not configured; add them under "
+            f"[concord.connectors], or name the configured ones under `systems:` in {settings.time_posting}"
+        )
+    psa = config.systems.psa
+    # The PSA's time entries start the flow: poll them unless the connector detects them already.
+    detected = "TimeEntry" in (settings.connectors[psa].get("detect") or [])
+    sources = () if detected else (Source(psa, "TimeEntry"),)
+
+    def register(schemas: ChangeSchemas) -> None:
+        schemas.register_canonical(CANONICAL_MODELS["TimeEntry"])
+
+    return FlowBundle((time_to_erp(config),), register, sources)
+
+
 CATALOG: dict[str, Callable[[Settings], FlowBundle]] = {
     "mirror": _mirror,
     "align_customer": _alignment("Customer"),
     "opportunity_to_project": _opportunity_to_project,
+    "time_to_erp": _time_to_erp,
 }
 
 

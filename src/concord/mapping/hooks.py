@@ -7,7 +7,10 @@ A rule names its hook as ``package.module:function``. Two kinds exist:
   any, then converts it). List the platform fields it reads under the rule's ``platform:`` so they are
   fetched and shown in lineage. Return None when the record has no value.
 - a *writer* (outbound), ``def writer(value: Any, context: MappingContext) -> Mapping[str, Any]``, gets
-  the platform value (after the rule's transform) and returns the platform fields to set.
+  the platform value (after the rule's transform) and returns the platform fields to set. A writer that
+  also needs other fields of the record (a journal's lines need its project) declares a third parameter
+  named ``record``: it gets the canonical values being written (all of them on an upsert, the changed
+  ones on an update).
 
 ``hook: module:function`` is a reader; ``hook: {inbound: module:reader, outbound: module:writer}`` gives
 both. A hook raising ``ValueError``, ``LookupError`` or ``TypeError`` fails that one record with its
@@ -17,6 +20,7 @@ message; the rest flows on.
 from __future__ import annotations
 
 import importlib
+import inspect
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -40,6 +44,8 @@ class HookRef:
 
     name: str
     function: Callable[..., Any]
+    takes_record: bool = False
+    """Whether the function declares a ``record`` parameter (a writer that sees the whole record)."""
 
 
 def import_hook(reference: str) -> HookRef | str:
@@ -56,4 +62,11 @@ def import_hook(reference: str) -> HookRef | str:
         return f"the module '{module_name}' has no function '{function_name}'; check the hook's name"
     if not callable(function):
         return f"'{reference}' is not a function"
-    return HookRef(reference, cast(Callable[..., Any], function))
+    return HookRef(reference, cast(Callable[..., Any], function), _takes_record(function))
+
+
+def _takes_record(function: Callable[..., Any]) -> bool:
+    try:
+        return "record" in inspect.signature(function).parameters
+    except (TypeError, ValueError):  # a builtin without a signature takes what it is given
+        return False

@@ -351,7 +351,7 @@ class ObjectMapping:
                 continue
             if value is None and rule.default is not ABSENT:
                 value = rule.default
-            self._write(rule, value, writer)
+            self._write(rule, value, writer, values)
         ids: dict[str, Any] = {}
         if self.external_id_field and global_id:
             ids[self.external_id_field] = global_id
@@ -367,11 +367,12 @@ class ObjectMapping:
             except PathConflict as exc:
                 raise CannotEncode(f"cannot write {self.canonical} to {self.label}: {exc}") from None
 
-    def _write(self, rule: FieldRule, value: Any, writer: Writer) -> None:
+    def _write(self, rule: FieldRule, value: Any, writer: Writer, values: Mapping[str, Any]) -> None:
         try:
             platform_value = None if value is None else rule.transform.to_platform(value, writer)
             if rule.writer is not None:
-                for name, written in rule.writer.function(platform_value, writer.context).items():
+                extra = {"record": values} if rule.writer.takes_record else {}
+                for name, written in rule.writer.function(platform_value, writer.context, **extra).items():
                     writer.put(name, written)
                 return
             if rule.id_object and platform_value is not None:

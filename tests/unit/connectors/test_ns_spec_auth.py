@@ -188,3 +188,12 @@ def test_the_change_query_pages_by_key() -> None:
     )
     with pytest.raises(CannotEncode):
         ChangeSource("customer", ("name; DROP",))
+
+
+def test_a_table_without_stamps_is_read_whole_by_id() -> None:
+    source = ChangeSource("accountingperiod", ("periodname", "closed"), stamp_column=None)
+    assert source.sql(None, None) == "SELECT id, periodname, closed FROM accountingperiod ORDER BY id"
+    # However far the cursor stands, only the id pages: there is no modification time to narrow by.
+    assert source.sql(1_772_442_005, 12) == (
+        "SELECT id, periodname, closed FROM accountingperiod WHERE id > 12 ORDER BY id"
+    )

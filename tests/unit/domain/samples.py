@@ -9,6 +9,7 @@ from typing import Any
 from concord.domain.ids import new_id
 from concord.domain.money import Hours, Money
 from concord.domain.objects import (
+    AccountingPeriod,
     Address,
     ApprovalState,
     Assignment,
@@ -34,6 +35,7 @@ from concord.domain.objects import (
     Opportunity,
     OpportunityLineItem,
     PlannedMilestone,
+    PostedEntry,
     PricingModel,
     Project,
     ProjectBudget,
@@ -49,6 +51,7 @@ from concord.domain.objects import (
     TaxProfile,
     TimeEntry,
     TimeEntryStatus,
+    TimePosting,
 )
 
 TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
@@ -145,6 +148,33 @@ def invoice_fields(**overrides: Any) -> dict[str, Any]:
         "currency": "USD",
         "lines": lines,
         "amount": Money.sum((line.amount for line in lines), "USD"),
+    }
+    return fields | overrides
+
+
+def posting_fields(**overrides: Any) -> dict[str, Any]:
+    """Every field of a valid posting of two billable entries of one consultant on one project."""
+    entries = (
+        PostedEntry(
+            entry_id=new_id(), hours=Hours("7.5"), cost_amount=usd("468.75"), bill_amount=usd("1125")
+        ),
+        PostedEntry(entry_id=new_id(), hours=Hours("4"), cost_amount=usd("250"), bill_amount=usd("600")),
+    )
+    fields: dict[str, Any] = envelope("concord") | {
+        "posting_key": "tp-3f9a0c-1",
+        "summary": "Time of E-1187 on Globex ERP rollout, Mar 2026 (2 entries)",
+        "posting_date": date(2026, 3, 31),
+        "legal_entity_code": "US01",
+        "project_id": PROJECT_ID,
+        "resource_id": RESOURCE_ID,
+        "employee_id": "E-1187",
+        "cost_center": "Delivery East",
+        "service_line": "ERP",
+        "billable": True,
+        "hours": Hours("11.5"),
+        "cost_amount": usd("718.75"),
+        "bill_amount": usd("1725"),
+        "entries": entries,
     }
     return fields | overrides
 
@@ -316,8 +346,24 @@ def all_records() -> dict[str, CanonicalRecord]:
             period_start=date(2026, 4, 1),
             period_end=date(2026, 6, 30),
         ),
+        TimePosting(**posting_fields(redated_from=date(2026, 2, 27))),
+        AccountingPeriod(
+            **envelope("netsuite"),
+            name="Mar 2026",
+            start_date=date(2026, 3, 1),
+            end_date=date(2026, 3, 31),
+            closed=False,
+        ),
     ]
     return {record.SCHEMA_NAME: record for record in records}
 
 
-__all__ = ["all_records", "contract_fields", "envelope", "invoice_fields", "time_entry_fields", "usd"]
+__all__ = [
+    "all_records",
+    "contract_fields",
+    "envelope",
+    "invoice_fields",
+    "posting_fields",
+    "time_entry_fields",
+    "usd",
+]

@@ -63,7 +63,8 @@ class TestCommittedSchemas:
 
     def test_the_registry_refuses_unknown_names_helpfully(self) -> None:
         assert model_for("TimeEntry") is objects.TimeEntry
-        with pytest.raises(KeyError, match="'Timesheet' is not a canonical object; known: Assignment"):
+        known = "'Timesheet' is not a canonical object; known: AccountingPeriod, Assignment"
+        with pytest.raises(KeyError, match=known):
             model_for("Timesheet")
 
 
@@ -205,7 +206,7 @@ class TestCommandLine:
         result = CliRunner().invoke(schema_app, ["export", "--out", str(tmp_path)])
         assert result.exit_code == 0, result.output
         assert f"wrote: {tmp_path / 'TimeEntry' / 'v1.json'}" in result.output
-        assert "17 written, 0 already there" in result.output
+        assert f"{len(CANONICAL_MODELS)} written, 0 already there" in result.output
 
     def test_check_passes_on_the_committed_schemas(self) -> None:
         result = CliRunner().invoke(schema_app, ["check"])

@@ -222,6 +222,27 @@ def test_hooks_read_and_write_and_fail_one_record(mapping_of: MappingOf) -> None
         mapping.to_canonical({"Id": "001C", "Broken": True}, MemoryContext())
 
 
+def record_writer_hook(value: Any, context: MappingContext, record: Mapping[str, Any]) -> Mapping[str, Any]:
+    return {"Name": f"{value} ({record.get('currency', 'no currency')})"}
+
+
+def test_a_writing_hook_that_asks_for_the_record_sees_its_other_fields(mapping_of: MappingOf) -> None:
+    mapping = mapping_of(
+        f"""
+        fields:
+          - canonical: name
+            platform: Name
+            hook: {{outbound: "{__name__}:record_writer_hook"}}
+          - canonical: currency
+            platform: CurrencyIsoCode
+        """
+    )
+    body = mapping.to_platform({"name": "Acme", "currency": "EUR"}, MemoryContext())
+    assert body == {"Name": "Acme (EUR)", "CurrencyIsoCode": "EUR"}
+    # An update sends the changed fields: the hook sees those.
+    assert mapping.to_platform({"name": "Acme"}, MemoryContext()) == {"Name": "Acme (no currency)"}
+
+
 def test_a_reading_hook_cannot_write(errors_of: Callable[..., list[str]]) -> None:
     found = errors_of(
         f"""

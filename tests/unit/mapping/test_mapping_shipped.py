@@ -10,6 +10,7 @@ from concord.mapping.examples import ExampleResult, load_examples, run_examples
 from concord.mapping.runtime import FieldRule
 from concord.sandbox.kantata.catalog import CRUD_SPECS
 from concord.sandbox.netsuite.catalog import RECORD_TYPES
+from concord.sandbox.netsuite.payload import is_custom
 from concord.sandbox.salesforce.schema.catalog import default_catalog
 
 MAPPINGS = load_mappings()
@@ -28,6 +29,8 @@ REQUIRED = {
     ("netsuite", "customer", "Customer"),
     ("netsuite", "job", "Project"),
     ("netsuite", "timeBill", "TimeEntry"),
+    ("netsuite", "journalEntry", "TimePosting"),
+    ("netsuite", "accountingPeriod", "AccountingPeriod"),
 }
 TWO_WAY = {
     ("salesforce", "Customer"),
@@ -163,11 +166,12 @@ def _kantata_problems(mapping: ObjectMapping) -> list[str]:
 
 
 def _netsuite_problems(mapping: ObjectMapping) -> list[str]:
+    # Custom fields (custbody_concord_*) are the account's own: NetSuite (and the emulator) take any.
     record_type = RECORD_TYPES[mapping.platform_object]
     return [
         name
         for name in _every_field(mapping)
-        if record_type.field(name) is None and record_type.sublist(name) is None
+        if record_type.field(name) is None and record_type.sublist(name) is None and not is_custom(name)
     ]
 
 

@@ -27,6 +27,13 @@ and hands out each record version once. Three NetSuite facts shape it:
 
 Deletions are not rows of the record's table: ``deletions_since`` polls SuiteQL's ``deletedrecord``
 table (``recordid``, ``deleteddate``, ``type``) with the same machinery.
+
+A few small setup tables have no ``lastmodifieddate`` column (``UNSTAMPED_TABLES``: NetSuite's Records
+Catalog lists none on ``accountingperiod``). A poll of one reads the whole table, by id, every time, and
+hands out the rows whose values differ from the version it delivered last: every row of such a table
+counts as stamped at one fixed moment, so the cursor remembers each row's digest. A cursor starting at a
+moment (``since``) cannot narrow such a table, so it reads every row; ``changed_at`` is when the poll
+read the row.
 """
 
 from __future__ import annotations
@@ -59,6 +66,12 @@ STAMP_MASK = "YYYY-MM-DD HH24:MI:SS"
 STAMP_ALIAS = "concord_stamp"
 _STAMP_FORMAT = "%Y-%m-%d %H:%M:%S"
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$", re.I)
+
+UNSTAMPED_TABLES = frozenset({"accountingperiod"})
+"""SuiteQL tables without a ``lastmodifieddate`` column: polled whole (see the module docstring)."""
+
+UNSTAMPED = wall_clock(0)
+"""The stamp every row of an unstamped table counts as having."""
 
 
 def _literal(seconds: int) -> str:
@@ -117,7 +130,7 @@ class ChangeSource:
         table: The SuiteQL table (``customer``, ``job``, ``timebill``, ``transaction``).
         columns: Columns to read besides the key and the stamp (lower-case SuiteQL names).
         id_column: The internal id column.
-        stamp_column: The last-modified column.
+        stamp_column: The last-modified column; None for a table without one (read whole, by id).
         where: An extra SuiteQL condition (``type = 'CustInvc'``); trusted configuration, not user input.
         deleted: Rows are deletions.
     """
@@ -125,18 +138,20 @@ class ChangeSource:
     table: str
     columns: tuple[str, ...] = ()
     id_column: str = "id"
-    stamp_column: str = "lastmodifieddate"
+    stamp_column: str | None = "lastmodifieddate"
     where: str | None = None
     deleted: bool = False
 
     def __post_init__(self) -> None:
-        for name in (self.table, self.id_column, self.stamp_column, *self.columns):
+        for name in (self.table, self.id_column, self.stamp_column or "id", *self.columns):
             if not _NAME.match(name):
                 raise CannotEncode(f"{name!r} is not a valid SuiteQL table or column name")
 
     def sql(self, lower: int | None, after_id: int | None) -> str:
         """The query for the rows at or after second ``lower`` (after id ``after_id`` within it)."""
         wanted = [c for c in dict.fromkeys(self.columns) if c not in (self.id_column, STAMP_ALIAS)]
+        if self.stamp_column is None:
+            return self._unstamped_sql(wanted, after_id)
         select = ", ".join(
             [self.id_column, f"TO_CHAR({self.stamp_column}, '{STAMP_MASK}') AS {STAMP_ALIAS}", *wanted]
         )
@@ -151,6 +166,22 @@ class ChangeSource:
             conditions.append(f"({self.where})")
         where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
         return f"SELECT {select} FROM {self.table}{where} ORDER BY {self.stamp_column}, {self.id_column}"
+
+    def _unstamped_sql(self, wanted: list[str], after_id: int | None) -> str:
+        conditions = [] if after_id is None else [f"{self.id_column} > {after_id}"]
+        if self.where:
+            conditions.append(f"({self.where})")
+        where = f" WHERE {' AND '.join(conditions)}" if conditions else ""
+        select = ", ".join([self.id_column, *wanted])
+        return f"SELECT {select} FROM {self.table}{where} ORDER BY {self.id_column}"
+
+    def stamp_of(self, row: Mapping[str, Any]) -> datetime:
+        """The row's stamp as read (``UNSTAMPED`` for a table without one).
+
+        Raises:
+            KeyError, ValueError, TypeError: the row has no usable stamp.
+        """
+        return UNSTAMPED if self.stamp_column is None else _parse(row[STAMP_ALIAS])
 
 
 class ChangePoll(Poll[ChangedRecord]):
@@ -179,6 +210,10 @@ class ChangePoll(Poll[ChangedRecord]):
         self._zone: ZoneInfo = client.spec.zone
         self._overlap = int(overlap.total_seconds())
         self._max_seen = max_seen
+        unstamped = source.stamp_column is None
+        if unstamped and (cursor.floor is not None or cursor.stamp not in (None, UNSTAMPED)):
+            # A moment cannot narrow a table without stamps: read it all (rows are judged by digest).
+            cursor = StampCursor()
         self._cursor = cursor.watermark(self._overlap, max_seen)
         self._page_size = page_size
         self._priority = priority
@@ -233,7 +268,7 @@ class ChangePoll(Poll[ChangedRecord]):
 
     def _position_of(self, row: Record) -> tuple[int, int] | None:
         try:
-            return wall_seconds(_parse(row[STAMP_ALIAS])), int(row[self._source.id_column])
+            return wall_seconds(self._source.stamp_of(row)), int(row[self._source.id_column])
         except (KeyError, ValueError, TypeError):
             return None
 
@@ -241,7 +276,7 @@ class ChangePoll(Poll[ChangedRecord]):
         source = self._source
         try:
             record_id = str(row[source.id_column])
-            stamp = _parse(row[STAMP_ALIAS])
+            stamp = source.stamp_of(row)
         except (KeyError, ValueError, TypeError):
             log.warning(
                 "netsuite row without a usable id or stamp skipped", table=source.table, columns=sorted(row)
@@ -251,7 +286,10 @@ class ChangePoll(Poll[ChangedRecord]):
         row_digest = digest(values)
         if not self._cursor.is_new(record_id, wall_seconds(stamp), row_digest):
             return None
-        changed_at = stamp.replace(tzinfo=self._zone).astimezone(UTC)
+        if source.stamp_column is None:
+            changed_at = datetime.now(UTC)
+        else:
+            changed_at = stamp.replace(tzinfo=self._zone).astimezone(UTC)
         return ChangedRecord(record_id, stamp, changed_at, source.deleted, values, row_digest)
 
 
@@ -298,7 +336,8 @@ def changed_since(
         batch = await poll.take(500)
         ...record the batch, then store poll.cursor.encode() in the same transaction
     """
-    source = ChangeSource(table, tuple(columns), where=where)
+    stamp_column = None if table in UNSTAMPED_TABLES else "lastmodifieddate"
+    source = ChangeSource(table, tuple(columns), stamp_column=stamp_column, where=where)
     return ChangePoll(
         client, source, _start(cursor), overlap, page_size=page_size, priority=priority, max_seen=max_seen
     )

@@ -38,6 +38,8 @@ from concord.connectors.netsuite.changes import (
     DEFAULT_OVERLAP,
     STAMP_ALIAS,
     STAMP_MASK,
+    UNSTAMPED,
+    UNSTAMPED_TABLES,
     ChangedRecord,
     ChangePoll,
     changed_since,
@@ -100,18 +102,21 @@ class NetSuiteConnector(PlatformConnector):
     async def fetch(self, mapping: ObjectMapping, system_ids: Sequence[str]) -> Sequence[PolledRecord]:
         columns = [f.lower() for f in self._fields(mapping)]
         table = mapping.platform_object.lower()
+        stamped = table not in UNSTAMPED_TABLES
+        stamp_column = [f"TO_CHAR(lastmodifieddate, '{STAMP_MASK}') AS {STAMP_ALIAS}"] if stamped else []
         zone = ZoneInfo(self.client.spec.time_zone)
         ids = [i for i in dict.fromkeys(system_ids) if i.isdigit()]
         found: list[PolledRecord] = []
         for start in range(0, len(ids), IDS_PER_READ):
-            select = ", ".join(
-                ["id", f"TO_CHAR(lastmodifieddate, '{STAMP_MASK}') AS {STAMP_ALIAS}", *columns]
-            )
+            select = ", ".join(["id", *stamp_column, *columns])
             sql = f"SELECT {select} FROM {table} WHERE id IN ({', '.join(ids[start : start + IDS_PER_READ])})"
             async for row in self.client.query(sql):
                 values = {k: v for k, v in row.items() if k != STAMP_ALIAS}
-                stamp = datetime.strptime(str(row[STAMP_ALIAS]), _STAMP_FORMAT)
-                changed_at = stamp.replace(tzinfo=zone).astimezone(UTC)
+                if stamped:
+                    stamp = datetime.strptime(str(row[STAMP_ALIAS]), _STAMP_FORMAT)
+                    changed_at = stamp.replace(tzinfo=zone).astimezone(UTC)
+                else:
+                    stamp, changed_at = UNSTAMPED, datetime.now(UTC)
                 item = ChangedRecord(str(row["id"]), stamp, changed_at, False, values, digest(values))
                 found.append(self.polled(mapping, item))
         return found

@@ -34,11 +34,14 @@ from concord.domain.objects.enums import (
     TimeEntryStatus,
 )
 from concord.domain.objects.finance import (
+    AccountingPeriod,
     InvoiceEvent,
     InvoiceLine,
     JournalLine,
+    PostedEntry,
     PurchaseCommitment,
     RevenueEvent,
+    TimePosting,
 )
 from concord.domain.objects.parties import Address, Contact, Customer, LegalEntity, TaxProfile
 from concord.domain.objects.resources import RateCard, RateCardEntry, Resource, ServiceOffering
@@ -50,6 +53,7 @@ __all__ = [
     "ALLOWED_BILLING_BASES",
     "ALLOWED_RECOGNITION_BASES",
     "ENVELOPE_FIELDS",
+    "AccountingPeriod",
     "Address",
     "ApprovalState",
     "Assignment",
@@ -76,6 +80,7 @@ __all__ = [
     "Opportunity",
     "OpportunityLineItem",
     "PlannedMilestone",
+    "PostedEntry",
     "PricingModel",
     "Project",
     "ProjectBudget",
@@ -91,6 +96,7 @@ __all__ = [
     "TaxProfile",
     "TimeEntry",
     "TimeEntryStatus",
+    "TimePosting",
     "ValueObject",
     "business_messages",
     "check_entry_hours",

@@ -1,0 +1,209 @@
+"""Time to ERP (domain.md §3.3): approved time in the PSA becomes postings in the ERP, with all their
+dimensions, at the firm's granularity; an entry edited or rejected after posting becomes a reversal plus a
+repost; time in a closed ERP period is held, or re-dated into the first open period.
+
+A gathering flow: one instance per employee and month (per entry with ``per_entry`` granularity) gathers
+the newest version of each of its time entries, and runs once a burst of approvals has settled. A run:
+
+1. ``read``: the ERP's accounting periods, each project as the PSA and the ERP show it now, and the
+   employee in the ERP (``list`` and ``get`` commands, so decisions rest on current facts);
+2. ``post``: every approved entry is checked (``concord.domain.time_posting``); one that cannot be
+   posted opens one exception about that entry, in business words, and the others go on. The postable
+   entries become postings (``concord.flows.time_posting``); what differs from the postings sent before
+   is sent: reversals first, then new postings, each upserted by a key derived from its content, so a
+   run repeated after a crash or a replay sends nothing new.
+
+The postings sent are kept in the instance, so the next run knows what the ERP holds from Concord. The
+flow sees canonical records and commands only; which ERP record a posting becomes is the mappings' job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Mapping, Sequence
+from datetime import date, datetime
+
+from pydantic import ValidationError
+
+from concord.domain.findings import Systems
+from concord.domain.keys import Stamp
+from concord.domain.messages import JSON, CommandSpec, Event
+from concord.domain.objects import (
+    AccountingPeriod,
+    Project,
+    ProjectStatus,
+    Resource,
+    TimeEntry,
+    TimeEntryStatus,
+)
+from concord.domain.periods import calendar_of
+from concord.domain.posting_lines import PostingGranularity
+from concord.domain.time_posting import ErpProjectState
+from concord.engine.flows import BusinessRef, Flow, Report, Step, StepContext
+from concord.flows.time_posting import (
+    PostedLine,
+    ProjectFacts,
+    TimeFacts,
+    judge_entries,
+    plan_time_postings,
+)
+from concord.flows.time_posting_config import TimePostingConfig
+
+__all__ = ["FLOW_NAME", "time_to_erp"]
+
+FLOW_NAME = "time_to_erp"
+SENT = "sent"
+"""State key: the postings sent so far (``PostedLine.to_state``)."""
+
+_NAMES = {"kantata": "Kantata", "netsuite": "NetSuite", "salesforce": "Salesforce"}
+
+
+def time_to_erp(config: TimePostingConfig) -> Flow:
+    """The flow, for the systems and posting policy of ``config``."""
+    systems = config.systems
+    named = Systems(
+        psa=systems.psa,
+        psa_name=_NAMES.get(systems.psa, systems.psa),
+        erp=systems.erp,
+        erp_name=_NAMES.get(systems.erp, systems.erp),
+    )
+    policy = config.policy()
+    per_entry = config.granularity is PostingGranularity.PER_ENTRY
+
+    def key(event: Event) -> str | None:
+        entry = event.payload
+        if per_entry:
+            return str(entry["global_id"])
+        return f"{entry['resource_id']}|{str(entry['work_date'])[:7]}"
+
+    def business(event: Event) -> BusinessRef:
+        entry = event.payload
+        if per_entry:
+            label = f"Time entry {entry['global_id']} ({entry['work_date']})"
+        else:
+            label = f"Time of resource {entry['resource_id']} in {str(entry['work_date'])[:7]}"
+        return BusinessRef("TimePosting", f"TimePosting:{key(event)}", label)
+
+    def read(ctx: StepContext) -> Sequence[CommandSpec]:
+        entries = _entries(ctx)
+        sent = [PostedLine.from_state(held) for held in ctx.state.get(SENT, [])]
+        approved = [e for e in entries if e.status is TimeEntryStatus.APPROVED]
+        if not approved and not sent:
+            return []  # nothing to post and nothing posted to take back
+        projects = sorted({e.project_id for e in approved} | {s.posting.project_id for s in sent})
+        reads = [CommandSpec(systems.erp, "list", "AccountingPeriod", {})]
+        for project_id in projects:
+            reads.append(CommandSpec(systems.psa, "get", "Project", {"global_id": project_id}))
+            reads.append(CommandSpec(systems.erp, "get", "Project", {"global_id": project_id}))
+        reads.append(CommandSpec(systems.erp, "get", "Resource", {"global_id": entries[0].resource_id}))
+        return reads
+
+    def post(ctx: StepContext) -> Sequence[CommandSpec]:
+        answers = ctx.results.get("read") or []
+        if not answers:
+            return []
+        entries = _entries(ctx)
+        facts = _facts(answers, systems.psa, entries[0].resource_id, named)
+        confirmed = [e.global_id for e in entries if ctx.confirmed(f"TimeEntry:{e.global_id}")]
+        verdicts = judge_entries(entries, facts, policy, confirmed)
+        changed_at = _changed_at(ctx)
+        for verdict in verdicts:
+            entry_key = f"TimeEntry:{verdict.entry.global_id}"
+            at = changed_at.get(verdict.entry.global_id, verdict.entry.source_changed_at)
+            if verdict.postable is not None:
+                ctx.settle(entry_key, at)
+            for finding in verdict.findings:
+                ids = {**verdict.entry.system_ids, "concord": verdict.entry.global_id}
+                label = f"Time entry {verdict.entry.system_ids.get(systems.psa) or verdict.entry.global_id}"
+                business_ref = BusinessRef("TimeEntry", entry_key, label, ids)
+                ctx.report(Report(business_ref, finding.category.value, finding.message, finding.rule, at))
+        sent = [PostedLine.from_state(held) for held in ctx.state.get(SENT, [])]
+        read_at = next(str(a["read_at"]) for a in answers if "read_at" in a)
+        stamp = Stamp(entries[0].correlation_id, datetime.fromisoformat(read_at))
+        plan = plan_time_postings(verdicts, sent, facts, config.granularity, stamp)
+        ctx.state[SENT] = [line.to_state() for line in plan.sent]
+        return [
+            CommandSpec(
+                systems.erp, "upsert", "TimePosting", line.posting.model_dump(mode="json", exclude_none=True)
+            )
+            for line in plan.to_send
+        ]
+
+    return Flow(
+        name=FLOW_NAME,
+        triggers=frozenset({"TimeEntryChanged"}),
+        steps=(Step("read", read), Step("post", post)),
+        key=key,
+        business=business,
+        gather=config.gathering(),
+    )
+
+
+def _entries(ctx: StepContext) -> list[TimeEntry]:
+    # The recorder validated every version against the canonical model before it became an event.
+    return [TimeEntry.model_validate(payload) for payload in ctx.inputs]
+
+
+def _changed_at(ctx: StepContext) -> dict[str, datetime]:
+    gathered: Mapping[str, JSON] = ctx.state.get("inputs", {})
+    return {
+        str(held["payload"]["global_id"]): datetime.fromisoformat(str(held["at"]))
+        for held in gathered.values()
+    }
+
+
+def _facts(answers: Sequence[JSON], psa: str, resource_id: str, named: Systems) -> TimeFacts:
+    """The calendar, projects and employee from the answers of the ``read`` step (in any order)."""
+    periods: list[AccountingPeriod] = []
+    psa_projects: dict[str, JSON] = {}
+    erp_projects: dict[str, JSON] = {}
+    resource: Resource | None = None
+    for answer in answers:
+        if "records" in answer:
+            periods = [AccountingPeriod.model_validate(record) for record in answer["records"]]
+        elif answer.get("global_id") == resource_id:
+            if answer.get("record"):
+                resource = Resource.model_validate(answer["record"])
+        elif answer.get("system") == psa:
+            psa_projects[str(answer["global_id"])] = answer
+        else:
+            erp_projects[str(answer["global_id"])] = answer
+    projects = {
+        project_id: _project(psa_projects.get(project_id, {}), answer)
+        for project_id, answer in erp_projects.items()
+    }
+    return TimeFacts(calendar_of(periods), projects, resource, named)
+
+
+def _project(psa: JSON, erp: JSON) -> ProjectFacts:
+    """The project for the checks: the ERP's record with the PSA's status and dates (the PSA owns them)."""
+    psa_values: JSON = psa.get("record") or psa.get("values") or {}
+    erp_record = erp.get("record")
+    name = f"project '{psa_values.get('name') or (erp_record or {}).get('name') or erp.get('global_id')}'"
+    if not erp_record:
+        return ProjectFacts(None, None, name, erp.get("invalid"))
+    project = Project.model_validate(erp_record)
+    erp_state = ErpProjectState(project.status)
+    overlay = {
+        field: value
+        for field, value in (
+            ("status", psa_values.get("status")),
+            ("start_date", psa_values.get("start_date")),
+            ("end_date", psa_values.get("end_date")),
+        )
+        if value is not None
+    }
+    # When the PSA's dates do not fit the ERP's record, the checks use the ERP's.
+    with contextlib.suppress(ValidationError, ValueError):
+        project = project.replace(**_typed(overlay))
+    return ProjectFacts(project, erp_state, name)
+
+
+def _typed(values: JSON) -> dict[str, object]:
+    typed: dict[str, object] = {}
+    for field, value in values.items():
+        if field == "status":
+            typed[field] = ProjectStatus(value)
+        else:
+            typed[field] = date.fromisoformat(str(value))
+    return typed

@@ -1,0 +1,200 @@
+"""Time to ERP over the Kantata and NetSuite emulators: approved time becomes journal entries with the
+drill-back to every entry, a closed period is re-dated or held, and time approved after posting becomes a
+reversal plus a repost, never a second copy."""
+
+from __future__ import annotations
+
+import asyncio
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from provisioning_world import World
+
+from concord.bootstrap import Concord
+from concord.domain.ids import new_id
+
+USER = "1"  # the Kantata administrator the emulator's API acts as; they log and approve the time
+
+
+def _policy(tmp_path: Path, **changes: str) -> Path:
+    options = {
+        "granularity": "per_period",
+        "closed_period": "redate",
+        "self_approval_allowed": "true",
+        **changes,
+    }
+    path = tmp_path / "time_posting.yaml"
+    lines = [f"{key}: {value}" for key, value in options.items()]
+    path.write_text("\n".join([*lines, "settle: {quiet_s: 0.05, max_wait_s: 0.5}", ""]))
+    return path
+
+
+class TimeWorld:
+    """One consultant on one project, known to both systems and linked in Concord's cross-reference."""
+
+    def __init__(self, world: World, tmp_path: Path, **policy: str) -> None:
+        self.world = world
+        ns = world.ns_seed
+        sub = world.ids["subsidiary"]
+        for name, start, end, closed in (
+            ("May 2026", "2026-05-01", "2026-05-31", True),
+            ("Jun 2026", "2026-06-01", "2026-06-30", False),
+            ("Jul 2026", "2026-07-01", "2026-07-31", False),
+        ):
+            ns("accountingPeriod", {"periodName": name, "startDate": start, "endDate": end, "closed": closed})
+        customer = ns("customer", {"companyName": "Globex", "subsidiary": {"id": sub}})
+        self.job = ns(
+            "job",
+            {
+                "companyName": "Globex ERP rollout",
+                "parent": {"id": customer},
+                "subsidiary": {"id": sub},
+                "entityStatus": {"id": "2"},
+                "startDate": "2026-04-01",
+                "currency": {"id": "1"},
+            },
+        )
+        self.employee = ns(
+            "employee",
+            {
+                "firstName": "Ada",
+                "lastName": "Byron",
+                "externalId": "E-1001",
+                "subsidiary": {"id": sub},
+                "title": "Consultant",
+            },
+        )
+        body = world.kantata_api(
+            "POST",
+            "workspaces.json",
+            {
+                "workspace": {
+                    "title": "Globex ERP rollout",
+                    "creator_role": "maven",
+                    "require_time_approvals": True,
+                }
+            },
+        )
+        self.workspace = str(body["results"][0]["id"])
+        participation = {"workspace_id": self.workspace, "user_id": 1, "role": "maven"}
+        world.kantata_api("POST", "participations.json", {"participation": participation})
+        references = {"netsuite_account_id": {"labour_cost": "610", "accrued_labour": "220"}}
+        settings = world.settings(tmp_path, flows=["time_to_erp"], time_posting=_policy(tmp_path, **policy))
+        merged = {**settings.reference_tables, **references}
+        self.concord: Concord = world.engine(
+            tmp_path, flows=["time_to_erp"], time_posting=_policy(tmp_path, **policy), reference_tables=merged
+        )
+        assert self.concord.xref is not None
+        self.project, self.resource = new_id(), new_id()
+        self.concord.xref.link(self.project, "kantata", "Project", self.workspace)
+        self.concord.xref.link(self.project, "netsuite", "Project", self.job)
+        self.concord.xref.link(self.resource, "kantata", "Resource", USER)
+        self.concord.xref.link(self.resource, "netsuite", "Resource", self.employee)
+        self.concord.xref.link(new_id(), "netsuite", "Customer", customer)
+
+    def approve(self, *days: str, minutes: int = 450) -> list[str]:
+        """Log time on ``days`` and approve it on one timesheet; returns the Kantata entry ids."""
+        entries = [
+            {
+                "workspace_id": self.workspace,
+                "date_performed": day,
+                "time_in_minutes": minutes,
+                "rate_in_cents": 20000,
+                "cost_rate_in_cents": 9000,
+                "notes": f"work on {day}",
+            }
+            for day in days
+        ]
+        body = self.world.kantata_api("POST", "time_entries.json", {"time_entries": entries})
+        ids = [str(ref["id"]) for ref in body["results"]]
+        submission = {"workspace_id": self.workspace, "title": "Week", "line_item_ids": ids}
+        answer = self.world.kantata_api(
+            "POST", "timesheet_submissions.json", {"timesheet_submission": submission}
+        )
+        submission_id = str(answer["results"][0]["id"])
+        self.world.kantata_api(
+            "PUT",
+            f"timesheet_submissions/{submission_id}/approve.json",
+            {"resolution": {"description": "ok"}},
+        )
+        return ids
+
+    def run(self) -> None:
+        asyncio.run(asyncio.wait_for(self.concord.worker.run(until_idle=True), 60))
+
+    def journals(self) -> list[dict[str, Any]]:
+        return sorted(self.world.ns_records("journalEntry"), key=lambda r: int(r["id"]))
+
+    def exceptions(self) -> list[dict[str, Any]]:
+        with self.concord.store.transaction() as tx:
+            return tx.exceptions.list(limit=1000)
+
+
+def _lines(journal: dict[str, Any]) -> list[dict[str, Any]]:
+    lines: list[dict[str, Any]] = journal["lines"]["line"]
+    return lines
+
+
+def _entry_lines(journal: dict[str, Any]) -> list[dict[str, Any]]:
+    return [line for line in _lines(journal) if line.get("custcol_concord_time_entry")]
+
+
+def test_approved_time_is_posted_once_per_period_with_drill_back_and_a_closed_period_redated(
+    world: World, tmp_path: Path
+) -> None:
+    time = TimeWorld(world, tmp_path)
+    time.approve("2026-06-01", "2026-06-02", "2026-06-03", "2026-05-29")
+    time.run()
+    june, redated = sorted(time.journals(), key=lambda j: len(_entry_lines(j)), reverse=True)
+    # The June time is one posting; the May entry, its period closed, is re-dated into June.
+    assert june["tranDate"] == redated["tranDate"] == "2026-06-30"
+    assert "re-dated from 2026-05-29" in redated["memo"] and "re-dated" not in june["memo"]
+    entry_lines = _entry_lines(june)
+    assert len(entry_lines) == 3 and len(_entry_lines(redated)) == 1
+    # 3 x 7.5 h at 90.00 cost: 675.00 each, balanced by one accrual line.
+    assert {Decimal(str(line["debit"])) for line in entry_lines} == {Decimal("675.00")}
+    credits = [Decimal(str(line["credit"])) for line in _lines(june) if line.get("credit") is not None]
+    assert credits == [Decimal("2025.00")]
+    assert Decimal(str(june["custbody_concord_hours"])) == Decimal("22.5")
+    assert Decimal(str(june["custbody_concord_bill_amount"])) == Decimal("4500.00")
+    assert not [e for e in time.exceptions() if e["status"] == "open"]
+
+    time.run()  # nothing new: nothing sent again
+    assert len(time.journals()) == 2
+    time.concord.close()
+
+
+def test_time_approved_after_posting_reverses_the_posting_and_reposts_the_whole(
+    world: World, tmp_path: Path
+) -> None:
+    time = TimeWorld(world, tmp_path)
+    first = time.approve("2026-06-08", "2026-06-09")
+    time.run()
+    assert len(time.journals()) == 1
+    later = time.approve("2026-06-10")
+    time.run()
+    original, reversal, repost = time.journals()
+    assert original["custbody_concord_posting_key"] == reversal["custbody_concord_reverses"]
+    assert all(line.get("credit") is not None for line in _entry_lines(reversal)), "a reversal credits cost"
+    assert len(_entry_lines(repost)) == 3
+    held = {line["custcol_concord_time_entry"] for line in _entry_lines(repost)}
+    assert len(held) == 3 and len(first + later) == 3
+    time.concord.close()
+
+
+def test_with_the_hold_policy_a_closed_period_holds_its_entry_with_one_exception(
+    world: World, tmp_path: Path
+) -> None:
+    time = TimeWorld(world, tmp_path, closed_period="hold")
+    time.approve("2026-06-15", "2026-05-28")
+    time.run()
+    (journal,) = time.journals()
+    assert journal["tranDate"] == "2026-06-30" and len(_entry_lines(journal)) == 1
+    (held,) = [e for e in time.exceptions() if e["status"] == "open"]
+    assert held["category"] == "validation" and held["business_type"] == "TimeEntry"
+    assert "was not posted" in held["message"] and "May 2026 is closed in NetSuite" in held["message"]
+    time.approve("2026-06-16")  # the month runs again: the held entry is not reported twice
+    time.run()
+    assert len([e for e in time.exceptions() if e["status"] == "open"]) == 1
+    time.concord.close()
