@@ -24,9 +24,10 @@ platform's records and the engine's canonical changes and commands lives here, o
   (the fields the platform does hold; the flow says what that means in its business); ``read_at`` says
   when the facts were read. ``list`` (``{}``, optionally ``{"since": <ISO instant>}``) reads every record
   of the object the platform holds (changed since then), the way a poll from the beginning reads them:
-  ``{"records": [<canonical record>...], "invalid": [{"system_id", "why"}...], "read_at"}``; a record
-  that is not a valid canonical record is listed under ``invalid`` instead of failing the list. It is
-  for small reference sets (accounting periods, subsidiaries): beyond ``LIST_LIMIT`` records it fails.
+  ``{"records": [<canonical record>...], "invalid": [{"system_id", "why", "values"?, "global_id"?}...],
+  "read_at"}``; a record that is not a valid canonical record is listed under ``invalid`` (with the
+  values it does hold) instead of failing the list. It is for reference sets (accounting periods,
+  subsidiaries, people): beyond ``LIST_LIMIT`` records it fails.
 - **Cross-reference.** Every id Concord learns (read or created) is linked to its global id.
 """
 
@@ -475,7 +476,12 @@ class PlatformConnector(ABC):
             if "record" in answer:
                 records.append(answer["record"])
             else:
-                invalid.append({"system_id": change.source_id, "why": answer["invalid"]})
+                held: JSON = {"system_id": change.source_id, "why": answer["invalid"]}
+                if "values" in answer:  # what the platform holds still serves to match the record
+                    held["values"] = answer["values"]
+                if change.payload.get("global_id"):
+                    held["global_id"] = change.payload["global_id"]
+                invalid.append(held)
         return Succeeded({"system": self.name, "read_at": read_at, "records": records, "invalid": invalid})
 
     async def _read_all(self, mapping: ObjectMapping, cursor: str | None) -> list[PolledRecord]:

@@ -87,6 +87,24 @@ def _missing(entry: TimeEntry, rule: str, message: str, facts: TimeFacts) -> Ent
     return EntryVerdict(entry, (finding,))
 
 
+def _project_missing(entry: TimeEntry, known: ProjectFacts | None, facts: TimeFacts) -> EntryVerdict:
+    """Time on a project the ERP cannot take: one finding about the project, the same for all its time
+    (so a project missing from the ERP opens one exception, not one per entry)."""
+    name = known.name if known else f"project {entry.project_id}"
+    erp = facts.systems.erp_name
+    if known is not None and known.unreadable:
+        rule, why = "time.project_unreadable_in_erp", f"it cannot be read in {erp}: {known.unreadable}"
+    else:
+        rule, why = "time.project_missing_in_erp", f"it does not exist in {erp}"
+    message = (
+        f"Approved time on {name} is not posted: {why}. Create or link the project in {erp}; "
+        "its time is posted when its employees' time is next posted, or when this exception is retried."
+    )
+    return EntryVerdict(
+        entry, (Finding(FindingCategory.CONFLICT, rule, message, RecordRef("Project", entry.project_id)),)
+    )
+
+
 def judge_entries(
     entries: Iterable[TimeEntry],
     facts: TimeFacts,
@@ -106,10 +124,7 @@ def judge_entries(
             continue
         known = facts.projects.get(entry.project_id)
         if known is None or known.project is None:
-            name = known.name if known else f"project {entry.project_id}"
-            verdicts.append(
-                _missing(entry, "project_missing_in_erp", f"{name} does not exist in {erp} yet", facts)
-            )
+            verdicts.append(_project_missing(entry, known, facts))
             continue
         if facts.resource is None:
             message = f"the employee who recorded it does not exist in {erp}"

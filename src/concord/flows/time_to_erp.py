@@ -25,7 +25,7 @@ from datetime import date, datetime
 
 from pydantic import ValidationError
 
-from concord.domain.findings import Systems
+from concord.domain.findings import Finding, Systems
 from concord.domain.keys import Stamp
 from concord.domain.messages import JSON, CommandSpec, Event
 from concord.domain.objects import (
@@ -113,10 +113,7 @@ def time_to_erp(config: TimePostingConfig) -> Flow:
             if verdict.postable is not None:
                 ctx.settle(entry_key, at)
             for finding in verdict.findings:
-                ids = {**verdict.entry.system_ids, "concord": verdict.entry.global_id}
-                label = f"Time entry {verdict.entry.system_ids.get(systems.psa) or verdict.entry.global_id}"
-                business_ref = BusinessRef("TimeEntry", entry_key, label, ids)
-                ctx.report(Report(business_ref, finding.category.value, finding.message, finding.rule, at))
+                ctx.report(_report(finding, verdict.entry, entry_key, at, systems.psa))
         sent = [PostedLine.from_state(held) for held in ctx.state.get(SENT, [])]
         read_at = next(str(a["read_at"]) for a in answers if "read_at" in a)
         stamp = Stamp(entries[0].correlation_id, datetime.fromisoformat(read_at))
@@ -137,6 +134,18 @@ def time_to_erp(config: TimePostingConfig) -> Flow:
         business=business,
         gather=config.gathering(),
     )
+
+
+def _report(finding: Finding, entry: TimeEntry, entry_key: str, at: datetime, psa: str) -> Report:
+    """The exception a finding opens: about the entry, or about its project when the project is at fault."""
+    if finding.subject.object_type == "Project" and finding.subject.global_id:
+        project = finding.subject.global_id
+        business = BusinessRef("Project", f"Project:{project}", f"Project {project}", {"concord": project})
+    else:
+        ids = {**entry.system_ids, "concord": entry.global_id}
+        label = f"Time entry {entry.system_ids.get(psa) or entry.global_id}"
+        business = BusinessRef("TimeEntry", entry_key, label, ids)
+    return Report(business, finding.category.value, finding.message, finding.rule, at)
 
 
 def _entries(ctx: StepContext) -> list[TimeEntry]:

@@ -94,4 +94,5 @@ def test_time_on_a_project_the_erp_does_not_hold_is_held_with_a_conflict() -> No
     (verdict,) = judge_entries([entry()], _facts(in_erp=False), POLICY)
     assert verdict.postable is None
     assert verdict.findings[0].category.value == "conflict"
-    assert "does not exist in NetSuite yet" in verdict.findings[0].message
+    assert "is not posted: it does not exist in NetSuite" in verdict.findings[0].message
+    assert verdict.findings[0].subject.object_type == "Project"
