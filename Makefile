@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 .PHONY: demo test lint unit setup lock bench clean
 
 demo: $(STAMP)
-	$(BIN)/concord demo
+	$(BIN)/concord demo --exit
 
 test: $(STAMP) lint
 	$(BIN)/pytest

@@ -101,6 +101,8 @@ def test_unknown_exception_and_flow_names_are_clear(workdir: Path) -> None:
 
 
 def test_demo_prints_a_summary(tmp_path: Path) -> None:
-    output = invoke("demo", "--changes", "300", "--records", "60", "--database", f"sqlite:///{tmp_path}/d.db")
+    output = invoke(
+        "demo", "--engine", "--changes", "300", "--records", "60", "--database", f"sqlite:///{tmp_path}/d.db"
+    )
     assert "Summary" in output and "(0 duplicated)" in output
     assert "target_rejected" in output and "credit hold" in output

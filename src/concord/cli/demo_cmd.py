@@ -1,7 +1,6 @@
-"""``concord demo``: the engine under faults, over a few thousand changes, with a live progress bar.
-
-Until the business flows exist this runs the two-step ``mirror`` flow against the test connector, which
-throws transient errors, timeouts and 429 bursts at the engine, and refuses a few records for good.
+"""``concord demo``: a month of a generated firm with Concord switched on (``concord.demo``), or, with
+``--engine``, the engine under faults: the two-step ``mirror`` flow over a few thousand changes against the
+test connector, which throws transient errors, timeouts and 429 bursts at it and refuses a few records.
 """
 
 from __future__ import annotations
@@ -26,11 +25,32 @@ from concord.testing.mirror_flow import MIRROR_FLOW, MIRROR_SOURCE, generate_cha
 
 
 def demo(
-    changes: int = typer.Option(3000, min=1, max=1_000_000, help="How many changes to sync."),
-    records: int = typer.Option(400, min=1, help="Over how many records."),
-    seed: int = typer.Option(7),
-    database: str = typer.Option(None, help="Keep the store here (default: a temporary SQLite file)."),
+    firm: str = typer.Option("mid", help="The generated firm: small, mid or large."),
+    days: int = typer.Option(30, min=1, max=92, help="Simulated calendar days."),
+    seed: int = typer.Option(1, help="Seed of the firm and of its people's behaviour."),
+    exit_: bool = typer.Option(False, "--exit", help="Exit after the summary (never wait for Enter)."),
+    summary_json: Path | None = typer.Option(None, help="Also write the summary as JSON here."),
+    data_dir: Path = typer.Option(Path(".sandbox"), help="Use the sandbox running from here, if any."),
+    workdir: Path = typer.Option(Path(".concord-demo"), help="Concord's store and configuration."),
+    engine: bool = typer.Option(False, "--engine", help="Run the engine demo instead (test connector)."),
+    changes: int = typer.Option(3000, min=1, max=1_000_000, help="--engine: how many changes to sync."),
+    records: int = typer.Option(400, min=1, help="--engine: over how many records."),
+    database: str = typer.Option(None, help="--engine: keep the store here (default: a temporary file)."),
 ) -> None:
+    """A month of a generated firm with Concord switched on, and the summary a COO reads."""
+    if engine:
+        engine_demo(changes, records, seed, database)
+        return
+    if firm not in ("small", "mid", "large"):
+        raise typer.BadParameter("--firm must be small, mid or large")
+    from concord.cli.month_demo_cmd import run_month_demo
+    from concord.demo.month import MonthScenario
+
+    scenario = MonthScenario(firm=firm, days=days, seed=seed, data_dir=data_dir, workdir=workdir)
+    run_month_demo(scenario, summary_json, wait=not exit_)
+
+
+def engine_demo(changes: int, records: int, seed: int, database: str | None) -> None:
     """Sync a few thousand changes through a two-step flow while the target misbehaves."""
     workdir = Path(tempfile.mkdtemp(prefix="concord-demo-"))
     url = database or f"sqlite:///{workdir / 'concord.db'}"

@@ -179,6 +179,8 @@ class PlatformConnector(ABC):
         self.client = client
         self.overlap = self.default_overlap if overlap is None else overlap
         self.scope = MappingScope(services, self.platform, name)
+        self._passes: dict[str, tuple[str | None, int, AsyncGenerator[PolledPage, None]]] = {}
+        """Per object, the poll a pass keeps open: (the cursor it handed out, page size, its pages)."""
 
     # -- what a platform provides ------------------------------------------------------------------
 
@@ -259,7 +261,10 @@ class PlatformConnector(ABC):
         return classify_http(error)
 
     async def aclose(self) -> None:
-        """Release the client's connections."""
+        """Release the client's connections (and close the polls passes kept open)."""
+        for _cursor, _limit, pages in self._passes.values():
+            await pages.aclose()
+        self._passes.clear()
         await self.client.aclose()
 
     # -- detect ------------------------------------------------------------------------------------
@@ -272,9 +277,36 @@ class PlatformConnector(ABC):
         return found
 
     async def detect(self, object_type: str, cursor: str | None, limit: int) -> DetectedChanges:
+        """The next page of changes since ``cursor``.
+
+        A pass over many pages keeps one poll open: when the caller comes back with exactly the cursor
+        the last page handed out, the same poll goes on instead of a new one re-reading the overlap window
+        below it (for a burst stamped within that window, every page would re-read all the pages before).
+        Any other cursor (a restart, a cursor set by hand, a page whose recording failed) opens a new poll.
+        """
         mapping = self.mapping(object_type)
-        page = await self.poll(mapping, cursor, limit)
+        pages = await self._pass(mapping, object_type, cursor, limit)
+        try:
+            page = await anext(pages)
+        except BaseException:
+            await pages.aclose()
+            raise
+        if page.more:
+            self._passes[object_type] = (page.next_cursor, limit, pages)
+        else:
+            await pages.aclose()
         return DetectedChanges(self.changes(mapping, page.records), page.next_cursor, page.more)
+
+    async def _pass(
+        self, mapping: ObjectMapping, object_type: str, cursor: str | None, limit: int
+    ) -> AsyncGenerator[PolledPage, None]:
+        held = self._passes.pop(object_type, None)
+        if held is not None:
+            expected, held_limit, pages = held
+            if expected == cursor and held_limit == limit:
+                return pages
+            await pages.aclose()
+        return self.stream(mapping, cursor, limit)
 
     def changes(self, mapping: ObjectMapping, records: Sequence[PolledRecord]) -> list[Change]:
         """Canonical changes of a page of platform records."""

@@ -40,7 +40,11 @@ def connector_options(emulators: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "kantata": {
             "kind": "kantata",
             "base_url": kt["base_url"],
-            "auth": {"kind": "client_credentials", "client_id": kt["client_id"], "client_secret": kt["client_secret"]},
+            "auth": {
+                "kind": "client_credentials",
+                "client_id": kt["client_id"],
+                "client_secret": kt["client_secret"],
+            },
             "rate": {"max_concurrency": 6},
         },
         "netsuite": {

@@ -13,7 +13,8 @@ re-detected version or a replayed event never provisions twice. The steps:
    runs again from the start when the exception is retried or a newer contracted version arrives;
 4. ``customer``: the customer upserted in the ERP under the legal entity of the deal's region;
 5. ``project``: the project upserted in the PSA from the delivery template (budget from the line items,
-   the rate card of its currency); compensated by putting it on hold, flagged with the reason;
+   the rate card of its currency), and in the ERP, where time, billing and revenue post against it;
+   compensated by putting the PSA's on hold, flagged with the reason;
 6. ``milestones``: one per template phase, with its share of a fixed fee;
 7. ``contract``: the contract and its billing plan in the ERP;
 8. ``write_back``: the PSA and ERP ids onto the opportunity.
@@ -46,8 +47,12 @@ def opportunity_to_project(config: ProvisioningConfig) -> Flow:
     systems = config.systems
 
     def key(event: Event) -> str | None:
-        # Only a contracted version starts (or, after a refusal, restarts) provisioning.
-        return str(event.payload["global_id"]) if config.is_contracted(event.payload.get("stage")) else None
+        # Only a contracted version starts (or, after a refusal, restarts) provisioning; deals closed before
+        # Concord was switched on (``provision_from``) belong to the process that ran before.
+        deal = event.payload
+        if not config.is_contracted(deal.get("stage")) or not config.is_ours(deal.get("close_date")):
+            return None
+        return str(deal["global_id"])
 
     def business(event: Event) -> BusinessRef:
         deal = event.payload
@@ -79,7 +84,12 @@ def opportunity_to_project(config: ProvisioningConfig) -> Flow:
         return [CommandSpec(systems.erp, "upsert", "Customer", _json(plan(ctx).customer))]
 
     def project(ctx: StepContext) -> Sequence[CommandSpec]:
-        return [CommandSpec(systems.psa, "upsert", "Project", _json(plan(ctx).project))]
+        # The ERP keeps the project too (a NetSuite job): time, billing and revenue post against it.
+        made = _json(plan(ctx).project)
+        return [
+            CommandSpec(systems.psa, "upsert", "Project", made),
+            CommandSpec(systems.erp, "upsert", "Project", made),
+        ]
 
     def hold_project(ctx: StepContext) -> Sequence[CommandSpec]:
         if ctx.results.get("contract"):

@@ -10,6 +10,7 @@ the ERP connector's business (its reference table, e.g. ``netsuite_subsidiary_id
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
@@ -105,6 +106,8 @@ class ProvisioningConfig(_Strict):
     fixed_fee_revenue: RecognitionBasis = RecognitionBasis.MILESTONE_ACCEPTANCE
     delivery_templates: dict[Text, DeliveryTemplate] = Field(default_factory=dict)
     """Service line → its delivery template."""
+    provision_from: date | None = None
+    """Deals that closed before this day were provisioned by whatever ran before Concord: left alone."""
 
     @model_validator(mode="after")
     def _revenue(self) -> ProvisioningConfig:
@@ -118,6 +121,15 @@ class ProvisioningConfig(_Strict):
     def is_contracted(self, stage: object) -> bool:
         """Whether a CRM stage means contracted."""
         return isinstance(stage, str) and stage in self.contracted_stages
+
+    def is_ours(self, close_date: object) -> bool:
+        """Whether a deal that closed on ``close_date`` is Concord's to provision (see ``provision_from``)."""
+        if self.provision_from is None:
+            return True
+        try:
+            return date.fromisoformat(str(close_date)) >= self.provision_from
+        except ValueError:
+            return True  # a deal without a readable close date is checked (and refused) by the flow
 
     def template_for(self, service_line: str | None) -> DeliveryTemplate | None:
         """The delivery template of a service line, or None."""

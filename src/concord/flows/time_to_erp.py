@@ -7,7 +7,9 @@ the newest version of each of its time entries, and runs once a burst of approva
 
 1. ``read``: the ERP's accounting periods, each project as the PSA and the ERP show it now, and the
    employee in the ERP (``list`` and ``get`` commands, so decisions rest on current facts);
-2. ``post``: every approved entry is checked (``concord.domain.time_posting``); one that cannot be
+2. ``align``: a project whose status the ERP has not caught up with (the PSA owns project status: a
+   project the PSA started is still pending in the ERP) is given the PSA's status in the ERP;
+3. ``post``: every approved entry is checked (``concord.domain.time_posting``); one that cannot be
    posted opens one exception about that entry, in business words, and the others go on. The postable
    entries become postings (``concord.flows.time_posting``); what differs from the postings sent before
    is sent: reversals first, then new postings, each upserted by a key derived from its content, so a
@@ -21,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import date, datetime
 
 from pydantic import ValidationError
@@ -98,12 +101,24 @@ def time_to_erp(config: TimePostingConfig) -> Flow:
         reads.append(CommandSpec(systems.erp, "get", "Resource", {"global_id": entries[0].resource_id}))
         return reads
 
+    def align(ctx: StepContext) -> Sequence[CommandSpec]:
+        # The PSA owns a project's status (authority matrix): an ERP project still pending after the PSA
+        # started it (or open after the PSA closed it) is brought in line before time is posted on it.
+        answers = ctx.results.get("read") or []
+        return [
+            CommandSpec(
+                systems.erp, "update", "Project", {"global_id": project_id, "values": {"status": status}}
+            )
+            for project_id, status in _status_to_align(answers, systems.psa).items()
+        ]
+
     def post(ctx: StepContext) -> Sequence[CommandSpec]:
         answers = ctx.results.get("read") or []
         if not answers:
             return []
+        aligned = {str(answer["global_id"]) for answer in ctx.results.get("align") or []}
         entries = _entries(ctx)
-        facts = _facts(answers, systems.psa, entries[0].resource_id, named)
+        facts = _facts(answers, systems.psa, entries[0].resource_id, named, aligned)
         confirmed = [e.global_id for e in entries if ctx.confirmed(f"TimeEntry:{e.global_id}")]
         verdicts = judge_entries(entries, facts, policy, confirmed)
         changed_at = _changed_at(ctx)
@@ -129,7 +144,7 @@ def time_to_erp(config: TimePostingConfig) -> Flow:
     return Flow(
         name=FLOW_NAME,
         triggers=frozenset({"TimeEntryChanged"}),
-        steps=(Step("read", read), Step("post", post)),
+        steps=(Step("read", read), Step("align", align), Step("post", post)),
         key=key,
         business=business,
         gather=config.gathering(),
@@ -161,7 +176,34 @@ def _changed_at(ctx: StepContext) -> dict[str, datetime]:
     }
 
 
-def _facts(answers: Sequence[JSON], psa: str, resource_id: str, named: Systems) -> TimeFacts:
+_ALIGNED_STATUSES = (ProjectStatus.PENDING.value, ProjectStatus.ACTIVE.value, ProjectStatus.CLOSED.value)
+"""Project statuses the ERP can take from the PSA (NetSuite has no "on hold")."""
+
+
+def _status_to_align(answers: Sequence[JSON], psa: str) -> dict[str, str]:
+    """Project global id → the PSA's status, for the projects whose ERP status differs from it."""
+    psa_status: dict[str, str] = {}
+    erp_status: dict[str, str] = {}
+    for answer in answers:
+        shown = answer.get("record") or answer.get("values") or {}
+        if "global_id" not in answer or "status" not in shown or "employee_id" in shown:
+            continue
+        side = psa_status if answer.get("system") == psa else erp_status
+        side[str(answer["global_id"])] = str(shown["status"])
+    return {
+        project_id: status
+        for project_id, status in psa_status.items()
+        if project_id in erp_status and erp_status[project_id] != status and status in _ALIGNED_STATUSES
+    }
+
+
+def _facts(
+    answers: Sequence[JSON],
+    psa: str,
+    resource_id: str,
+    named: Systems,
+    aligned: AbstractSet[str] = frozenset(),
+) -> TimeFacts:
     """The calendar, projects and employee from the answers of the ``read`` step (in any order)."""
     periods: list[AccountingPeriod] = []
     psa_projects: dict[str, JSON] = {}
@@ -178,14 +220,17 @@ def _facts(answers: Sequence[JSON], psa: str, resource_id: str, named: Systems) 
         else:
             erp_projects[str(answer["global_id"])] = answer
     projects = {
-        project_id: _project(psa_projects.get(project_id, {}), answer)
+        project_id: _project(psa_projects.get(project_id, {}), answer, project_id in aligned)
         for project_id, answer in erp_projects.items()
     }
     return TimeFacts(calendar_of(periods), projects, resource, named)
 
 
-def _project(psa: JSON, erp: JSON) -> ProjectFacts:
-    """The project for the checks: the ERP's record with the PSA's status and dates (the PSA owns them)."""
+def _project(psa: JSON, erp: JSON, aligned: bool = False) -> ProjectFacts:
+    """The project for the checks: the ERP's record with the PSA's status and dates (the PSA owns them).
+
+    ``aligned``: the flow has just given the ERP's project the PSA's status.
+    """
     psa_values: JSON = psa.get("record") or psa.get("values") or {}
     erp_record = erp.get("record")
     name = f"project '{psa_values.get('name') or (erp_record or {}).get('name') or erp.get('global_id')}'"
@@ -205,6 +250,8 @@ def _project(psa: JSON, erp: JSON) -> ProjectFacts:
     # When the PSA's dates do not fit the ERP's record, the checks use the ERP's.
     with contextlib.suppress(ValidationError, ValueError):
         project = project.replace(**_typed(overlay))
+    if aligned:
+        erp_state = ErpProjectState(project.status)
     return ProjectFacts(project, erp_state, name)
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
+from typing import Any
 
 import structlog
 
@@ -27,8 +29,12 @@ def _current_stderr(*_: object) -> _CurrentStderr:
     return _CurrentStderr()
 
 
-def configure_logging(level: str = "INFO") -> None:
-    """Log to stderr, key=value, with timestamps; ``traceparent`` is bound by the code that knows it."""
+def configure_logging(level: str = "INFO", file: Path | None = None) -> None:
+    """Log to stderr (or append to ``file``), key=value, with timestamps; ``traceparent`` is bound by the
+    code that knows it."""
+    factory: Any = _current_stderr
+    if file is not None:
+        factory = structlog.WriteLoggerFactory(file=file.open("a", encoding="utf-8"))
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -39,6 +45,6 @@ def configure_logging(level: str = "INFO") -> None:
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping().get(level.upper(), 20)
         ),
-        logger_factory=_current_stderr,
+        logger_factory=factory,
         cache_logger_on_first_use=False,
     )

@@ -33,7 +33,7 @@ def _policy(tmp_path: Path, **changes: str) -> Path:
 class TimeWorld:
     """One consultant on one project, known to both systems and linked in Concord's cross-reference."""
 
-    def __init__(self, world: World, tmp_path: Path, **policy: str) -> None:
+    def __init__(self, world: World, tmp_path: Path, *, job_status: str = "2", **policy: str) -> None:
         self.world = world
         ns = world.ns_seed
         sub = world.ids["subsidiary"]
@@ -50,7 +50,7 @@ class TimeWorld:
                 "companyName": "Globex ERP rollout",
                 "parent": {"id": customer},
                 "subsidiary": {"id": sub},
-                "entityStatus": {"id": "2"},
+                "entityStatus": {"id": job_status},
                 "startDate": "2026-04-01",
                 "currency": {"id": "1"},
             },
@@ -73,6 +73,8 @@ class TimeWorld:
                     "title": "Globex ERP rollout",
                     "creator_role": "maven",
                     "require_time_approvals": True,
+                    "start_date": "2026-04-01",
+                    "status_key": 300,
                 }
             },
         )
@@ -197,4 +199,17 @@ def test_with_the_hold_policy_a_closed_period_holds_its_entry_with_one_exception
     time.approve("2026-06-16")  # the month runs again: the held entry is not reported twice
     time.run()
     assert len([e for e in time.exceptions() if e["status"] == "open"]) == 1
+    time.concord.close()
+
+
+def test_a_project_the_psa_started_but_the_erp_still_shows_pending_is_aligned_then_posted(
+    world: World, tmp_path: Path
+) -> None:
+    time = TimeWorld(world, tmp_path, job_status="4")  # NetSuite: Pending
+    time.approve("2026-06-22")
+    time.run()
+    (journal,) = time.journals()
+    assert len(_entry_lines(journal)) == 1
+    (job,) = [j for j in world.ns_records("job") if j["id"] == time.job]
+    assert str(job["entityStatus"]) in ("2", "{'id': '2'}") or job["entityStatus"] == {"id": "2"}
     time.concord.close()

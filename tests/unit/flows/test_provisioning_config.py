@@ -75,3 +75,12 @@ def test_invalid_yaml_is_refused_at_its_line(tmp_path: Path) -> None:
     path.write_text("regions:\n  EMEA: [FR\n")
     with pytest.raises(ConfigError, match=r"provisioning.yaml:\d+: not valid YAML"):
         load_provisioning(path)
+
+
+def test_deals_closed_before_the_switch_on_day_are_left_to_the_old_process(tmp_path: Path) -> None:
+    path = tmp_path / "provisioning.yaml"
+    path.write_text("provision_from: 2026-11-01\n")
+    config = load_provisioning(path)
+    assert config.is_ours("2026-11-01") and config.is_ours("2026-12-05")
+    assert not config.is_ours("2026-10-31")
+    assert load_provisioning().is_ours("2019-01-01"), "without the setting every deal is Concord's"

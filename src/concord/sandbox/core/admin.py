@@ -138,7 +138,9 @@ def create_admin_router() -> APIRouter:
     @router.put("/profile")
     async def put_profile(sandbox: SandboxDep, change: ProfileUpdate) -> dict[str, Any]:
         sandbox.profile.update(change)
-        return sandbox.profile.view()
+        if change.token_clock is not None:
+            sandbox.tokens.real_time = change.token_clock == "real"
+        return {**sandbox.profile.view(), "token_clock": "real" if sandbox.tokens.real_time else "emulator"}
 
     @router.get("/clock")
     async def get_clock(sandbox: SandboxDep) -> dict[str, Any]:

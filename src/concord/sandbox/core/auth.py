@@ -14,7 +14,7 @@ import secrets
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from concord.sandbox.core.clock import Clock
@@ -68,6 +68,8 @@ class TokenStore:
 
     def __init__(self, clock: Clock, *, default_ttl_s: float = 3600.0, prefix: str = "") -> None:
         self._clock = clock
+        self.real_time = False
+        """Tokens expire by real time instead of the emulator clock (``PUT /__sandbox/profile``)."""
         self.default_ttl_s = default_ttl_s
         self.prefix = prefix
         self._tokens: dict[str, IssuedToken] = {}
@@ -85,7 +87,7 @@ class TokenStore:
         claims: Mapping[str, str] | None = None,
     ) -> IssuedToken:
         """Create a new access token (and a refresh token if asked)."""
-        now = self._clock.now()
+        now = self._now()
         token = IssuedToken(
             access_token=self.prefix + secrets.token_urlsafe(32),
             subject=subject,
@@ -109,9 +111,12 @@ class TokenStore:
         token = self._tokens.get(access_token)
         if token is None:
             return TokenStatus.UNKNOWN, None
-        if self._clock.now() >= token.expires_at:
+        if self._now() >= token.expires_at:
             return TokenStatus.EXPIRED, token
         return TokenStatus.VALID, token
+
+    def _now(self) -> datetime:
+        return datetime.now(UTC) if self.real_time else self._clock.now()
 
     def check(self, access_token: str) -> IssuedToken | None:
         """The token if it is known and not expired, else ``None``."""
@@ -138,7 +143,7 @@ class TokenStore:
 
     def expire_all(self) -> int:
         """Make every access token expired now (refresh tokens stay usable); returns how many."""
-        now = self._clock.now() - timedelta(microseconds=1)
+        now = self._now() - timedelta(microseconds=1)
         with self._lock:
             for key, token in self._tokens.items():
                 self._tokens[key] = replace(token, expires_at=min(token.expires_at, now))

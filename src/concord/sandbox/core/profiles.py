@@ -6,7 +6,7 @@ import asyncio
 import random
 import threading
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -58,6 +58,10 @@ class ProfileUpdate(BaseModel):
     max_concurrency: int | None = Field(default=None, ge=1)
     daily_call_limit: int | None = Field(default=None, ge=0)
     reset_counters: bool = False
+    token_clock: Literal["emulator", "real"] | None = None
+    """What access tokens expire by: the emulator clock (the default: advancing it expires them like
+    waiting would) or real time (for a simulation that compresses days into seconds while a client such
+    as Concord works in real time alongside it)."""
 
 
 class ProfileGovernor:
@@ -98,7 +102,7 @@ class ProfileGovernor:
 
     def update(self, change: ProfileUpdate) -> None:
         """Apply a ``PUT /__sandbox/profile`` body."""
-        fields = change.model_fields_set - {"mode", "reset_counters"}
+        fields = change.model_fields_set - {"mode", "reset_counters", "token_clock"}
         with self._lock:
             if change.mode is not None:
                 self.mode = change.mode

@@ -39,6 +39,17 @@ def test_token_is_valid_until_the_clock_passes_its_expiry(clock: Clock) -> None:
     assert tokens.inspect("made-up") == (TokenStatus.UNKNOWN, None)
 
 
+def test_tokens_on_real_time_outlive_a_clock_jump_and_still_expire(clock: Clock) -> None:
+    # A simulation moves the emulator clock by days while a client works alongside it in real time.
+    tokens = TokenStore(clock, default_ttl_s=600)
+    tokens.real_time = True
+    issued = tokens.issue("concord")
+    clock.advance(30 * 86400)
+    assert tokens.inspect(issued.access_token)[0] is TokenStatus.VALID
+    short = tokens.issue("concord", ttl_s=0)
+    assert tokens.inspect(short.access_token)[0] is TokenStatus.EXPIRED
+
+
 def test_refresh_token_gives_a_new_access_token(clock: Clock) -> None:
     tokens = TokenStore(clock, default_ttl_s=60)
     issued = tokens.issue("user@firm", with_refresh_token=True)

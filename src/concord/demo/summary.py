@@ -1,0 +1,184 @@
+"""The month in figures a COO reads: deals provisioned and how long it took, time posted, exceptions by
+category with one example each, service levels, and the reconciliation of approved time between the PSA
+and the ERP.
+
+Figures come from Concord's store (flow instances, the postings it sent, the exception queue) and, for the
+reconciliation, straight from the platforms: the hours Kantata holds as approved since Concord was
+switched on, against the hours NetSuite's journal entries from Concord hold. Every approved hour is either
+posted or held with an open exception, or the month does not reconcile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+from collections.abc import Iterable
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+
+from concord.connectors.kantata import KantataClient, KantataSpec
+from concord.connectors.netsuite import NetSuiteClient, NetSuiteSpec
+from concord.demo.month import MonthRun
+from concord.domain.objects import TimeEntry, TimeEntryStatus
+from concord.engine.model import InstanceStatus
+from concord.flows.time_posting import PostedLine
+from concord.storage.sql.tables import flow_instances
+
+__all__ = ["summarise"]
+
+_HOUR = Decimal("0.01")
+
+
+def _percentiles(values: Iterable[float]) -> dict[str, float | None]:
+    data = sorted(values)
+    if not data:
+        return {"p50": None, "p90": None, "max": None}
+    if len(data) == 1:
+        return {"p50": round(data[0], 2), "p90": round(data[0], 2), "max": round(data[0], 2)}
+    cuts = statistics.quantiles(data, n=10, method="inclusive")
+    return {"p50": round(statistics.median(data), 2), "p90": round(cuts[8], 2), "max": round(data[-1], 2)}
+
+
+def _instances(run: MonthRun, flow: str) -> list[dict[str, Any]]:
+    with run.concord.store.transaction() as tx:
+        rows = tx.conn.execute(select(flow_instances).where(flow_instances.c.flow == flow)).mappings()
+        return [dict(row) for row in rows]
+
+
+def _deals(run: MonthRun) -> dict[str, Any]:
+    instances = _instances(run, "opportunity_to_project")
+    done = [i for i in instances if i["status"] == InstanceStatus.COMPLETED.value]
+    durations = [(i["completed_at"] - i["created_at"]).total_seconds() for i in done if i["completed_at"]]
+    return {
+        "contracted_seen": len(instances),
+        "provisioned": len(done),
+        "refused_or_failed": len(instances) - len(done),
+        "seen_to_provisioned_s": _percentiles(durations),
+    }
+
+
+def _time(run: MonthRun) -> tuple[dict[str, Any], dict[str, Decimal]]:
+    """Postings Concord sent (live ones, after reversals), and the hours of approved entries it holds back."""
+    posted_entries: dict[str, Decimal] = {}
+    postings = reversals = 0
+    cost: dict[str, Decimal] = {}
+    held: dict[str, Decimal] = {}
+    waits: list[float] = []
+    for instance in _instances(run, "time_to_erp"):
+        state = instance["state"]
+        lines = [PostedLine.from_state(held_line) for held_line in state.get("sent", [])]
+        reversed_keys = {line.reverses for line in lines if line.reverses}
+        for line in lines:
+            if line.reverses:
+                reversals += 1
+                continue
+            postings += 1
+            if line.key in reversed_keys:
+                continue
+            currency = line.posting.cost_amount.currency
+            cost[currency] = cost.get(currency, Decimal(0)) + line.posting.cost_amount.amount
+            for posted in line.posting.entries:
+                posted_entries[posted.entry_id] = Decimal(posted.hours)
+        for gathered in state.get("inputs", {}).values():
+            entry = TimeEntry.model_validate(gathered["payload"])
+            if entry.status is TimeEntryStatus.APPROVED and entry.global_id not in posted_entries:
+                held[entry.global_id] = Decimal(entry.hours)
+        if instance["completed_at"] and instance["status"] == InstanceStatus.COMPLETED.value:
+            waits.append((instance["completed_at"] - instance["updated_at"]).total_seconds())
+    figures = {
+        "entries_posted": len(posted_entries),
+        "hours_posted": str(sum(posted_entries.values(), Decimal(0)).quantize(_HOUR)),
+        "cost_posted": {currency: str(amount.quantize(_HOUR)) for currency, amount in sorted(cost.items())},
+        "journal_entries": postings,
+        "reversals": reversals,
+        "entries_held": len(held),
+        "hours_held": str(sum(held.values(), Decimal(0)).quantize(_HOUR)),
+    }
+    return figures, held
+
+
+def _exceptions(run: MonthRun) -> dict[str, Any]:
+    with run.concord.store.transaction() as tx:
+        records = tx.exceptions.list(limit=100_000)
+    by_category: dict[str, dict[str, Any]] = {}
+    for record in sorted(records, key=lambda r: r["created_at"]):
+        entry = by_category.setdefault(
+            record["category"], {"open": 0, "resolved": 0, "total": 0, "team": record["team"], "example": ""}
+        )
+        entry["total"] += 1
+        entry["open" if record["status"] in ("open", "retrying") else "resolved"] += 1
+        if not entry["example"] and record["status"] in ("open", "retrying"):
+            entry["example"] = record["message"]
+    for entry in by_category.values():
+        entry["example"] = entry["example"] or next((r["message"] for r in records if r["category"]), "")
+    return dict(sorted(by_category.items()))
+
+
+async def _platform_hours(run: MonthRun) -> tuple[Decimal, Decimal]:
+    """(hours approved in Kantata since switch-on, hours in NetSuite's journal entries from Concord)."""
+    options = run.concord.settings.connectors
+    kt_spec = KantataSpec.model_validate({k: v for k, v in options["kantata"].items() if k != "kind"})
+    ns_spec = NetSuiteSpec.model_validate({k: v for k, v in options["netsuite"].items() if k != "kind"})
+    since = run.switched_on_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    approved = Decimal(0)
+    async with KantataClient(kt_spec) as kantata:
+        async for entry in kantata.iterate("time_entries", {"updated_after": since}):
+            if entry.get("approved"):
+                approved += Decimal(int(entry["time_in_minutes"])) / 60
+    posted = Decimal(0)
+    journals = "SELECT id FROM transaction WHERE type = 'Journal'"
+    hours = "SELECT id, custbody_concord_hours FROM transaction WHERE type = 'Journal'"
+    async with NetSuiteClient(ns_spec) as netsuite:
+        # The custom field is known once a journal carries it (the emulator's schema follows its records).
+        if [row async for row in netsuite.query(journals)]:
+            async for row in netsuite.query(hours):
+                if row.get("custbody_concord_hours"):
+                    posted += Decimal(str(row["custbody_concord_hours"]))
+    return approved.quantize(_HOUR), posted.quantize(_HOUR)
+
+
+def summarise(run: MonthRun) -> dict[str, Any]:
+    """The month's summary (JSON-ready)."""
+    time_figures, held = _time(run)
+    approved, posted = asyncio.run(_platform_hours(run))
+    held_hours = sum(held.values(), Decimal(0)).quantize(_HOUR)
+    simulation = run.simulation.to_json() if run.simulation is not None else {}
+    return {
+        "scenario": {
+            "firm": run.scenario.firm,
+            "days": run.scenario.days,
+            "seed": run.scenario.seed,
+            "switched_on_at": run.switched_on_at.isoformat(),
+            "provision_from": run.provision_from.isoformat(),
+            "elapsed_s": round(run.elapsed_s, 1),
+            "drained": run.drained,
+        },
+        "business": {k: v for k, v in simulation.items() if k in ("totals", "hours", "expenses")},
+        "people_aligned": str(run.alignment) if run.alignment else None,
+        "deals": _deals(run),
+        "time": time_figures,
+        "exceptions": _exceptions(run),
+        "reconciliation": {
+            "approved_hours_in_psa": str(approved),
+            "posted_hours_in_erp": str(posted),
+            "held_hours_with_exceptions": str(held_hours),
+            "balanced": approved == posted + held_hours,
+        },
+        "engine": _engine(run),
+    }
+
+
+def _engine(run: MonthRun) -> dict[str, Any]:
+    progress = run.progress
+    if progress is None:
+        return {}
+    return {
+        "recorded": progress.recorded,
+        "duplicates": progress.duplicates,
+        "rejected": progress.rejected,
+        "settled": progress.settled,
+        "generated_at": datetime.now().astimezone().isoformat(timespec="seconds"),
+    }

@@ -1,0 +1,201 @@
+"""``concord demo`` over a running sandbox, checked afterwards straight through the platforms' own APIs:
+every provisioned deal has one PSA project and one ERP contract, cross-referenced both ways; no approved
+time entry is posted twice; the planted dirty deals are one validation exception each; and approved time
+reconciles (posted or held with an exception)."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from concord.sandbox.simulator import SandboxTargets
+from concord.sandbox.simulator.auth import NETSUITE_ASSERTION_TYPE, netsuite_assertion
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+DAYS = 8
+
+
+def _concord(*args: str, cwd: Path) -> str:
+    command = [sys.executable, "-m", "concord.cli.main", *args]
+    done = subprocess.run(
+        command, cwd=cwd, capture_output=True, text=True, timeout=900, env=os.environ.copy()
+    )
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.fixture(scope="module")
+def month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
+    folder = tmp_path_factory.mktemp("month")
+    data = folder / ".sandbox"
+    _concord(
+        "sandbox",
+        "up",
+        "--detach",
+        "--port-base",
+        "0",
+        "--seed-firm",
+        "small",
+        "--data-dir",
+        str(data),
+        cwd=folder,
+    )
+    try:
+        _concord(
+            "demo",
+            "--firm",
+            "small",
+            "--days",
+            str(DAYS),
+            "--exit",
+            "--summary-json",
+            str(folder / "summary.json"),
+            "--data-dir",
+            str(data),
+            "--workdir",
+            str(folder / "work"),
+            cwd=folder,
+        )
+        yield folder, json.loads((folder / "summary.json").read_text())
+    finally:
+        _concord("sandbox", "down", "--data-dir", str(data), cwd=folder)
+
+
+class Platforms:
+    """Authenticated reads of the sandbox's three platforms."""
+
+    def __init__(self, data: Path) -> None:
+        targets = SandboxTargets.from_data_dir(data)
+        sf, kt, ns = targets.salesforce, targets.kantata, targets.netsuite
+        self.http = httpx.Client(timeout=30.0)
+        self.sf = f"{sf.base_url}/services/data/{sf.api_version}"
+        self.kt = f"{kt.base_url}/api/v1"
+        self.ns = ns.base_url
+        sf_token = self.http.post(
+            sf.token_endpoint(),
+            data={"grant_type": "client_credentials"},
+            auth=(sf.client_id, sf.client_secret.get_secret_value()),
+        ).json()["access_token"]
+        kt_form = {
+            "grant_type": "client_credentials",
+            "client_id": kt.client_id,
+            "client_secret": kt.client_secret.get_secret_value(),
+        }
+        kt_token = self.http.post(kt.token_endpoint(), data=kt_form).json()["access_token"]
+        ns_form = {
+            "grant_type": "client_credentials",
+            "client_assertion_type": NETSUITE_ASSERTION_TYPE,
+            "client_assertion": netsuite_assertion(ns),
+        }
+        ns_token = self.http.post(ns.token_endpoint(), data=ns_form).json()["access_token"]
+        self.headers = {
+            "sf": {"Authorization": f"Bearer {sf_token}"},
+            "kt": {"Authorization": f"Bearer {kt_token}"},
+            "ns": {"Authorization": f"Bearer {ns_token}", "Prefer": "transient"},
+        }
+
+    def soql(self, query: str) -> list[dict[str, Any]]:
+        page = self.http.get(f"{self.sf}/query", params={"q": query}, headers=self.headers["sf"]).json()
+        rows = list(page["records"])
+        while not page["done"]:
+            base = self.sf.split("/services/")[0]
+            page = self.http.get(base + page["nextRecordsUrl"], headers=self.headers["sf"]).json()
+            rows += page["records"]
+        return rows
+
+    def suiteql(self, query: str) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        offset = 0
+        while True:
+            answer = self.http.post(
+                f"{self.ns}/services/rest/query/v1/suiteql",
+                params={"limit": "1000", "offset": str(offset)},
+                json={"q": query},
+                headers=self.headers["ns"],
+            )
+            assert answer.status_code == 200, answer.text
+            body = answer.json()
+            rows += body["items"]
+            if not body.get("hasMore"):
+                return rows
+            offset += 1000
+
+    def workspaces(self) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        page = 1
+        while True:
+            params = {"include": "external_references", "per_page": "200", "page": str(page)}
+            body = self.http.get(
+                f"{self.kt}/workspaces.json", params=params, headers=self.headers["kt"]
+            ).json()
+            refs = body.get("external_references", {})
+            for ref in body["results"]:
+                workspace = body["workspaces"][ref["id"]]
+                workspace["refs"] = [refs[i] for i in workspace.get("external_reference_ids", [])]
+                found.append(workspace)
+            if page >= body["meta"]["page_count"]:
+                return found
+            page += 1
+
+
+def test_every_provisioned_deal_has_one_project_and_one_contract_cross_referenced_both_ways(
+    month: tuple[Path, dict[str, Any]],
+) -> None:
+    folder, summary = month
+    assert summary["scenario"]["drained"], "Concord finished the month's work"
+    assert summary["deals"]["provisioned"] >= 1
+    platforms = Platforms(folder / ".sandbox")
+    written_back = platforms.soql(
+        "SELECT Id, Name, PSA_Project_Id__c, ERP_Contract_Id__c FROM Opportunity "
+        "WHERE PSA_Project_Id__c != null"
+    )
+    assert len(written_back) == summary["deals"]["provisioned"]
+    orders = platforms.suiteql("SELECT id, externalid FROM transaction WHERE type = 'SalesOrd'")
+    order_ids = Counter(str(row["id"]) for row in orders)
+    workspaces = {str(w["id"]): w for w in platforms.workspaces()}
+    for deal in written_back:
+        assert order_ids[str(deal["ERP_Contract_Id__c"])] == 1, f"{deal['Name']}: one ERP contract"
+        workspace = workspaces[str(deal["PSA_Project_Id__c"])]
+        assert len([r for r in workspace["refs"] if r.get("service_name") == "concord"]) == 1
+
+
+def test_no_time_entry_is_posted_twice_and_approved_time_reconciles(
+    month: tuple[Path, dict[str, Any]],
+) -> None:
+    folder, summary = month
+    platforms = Platforms(folder / ".sandbox")
+    journals = platforms.suiteql("SELECT id FROM transaction WHERE type = 'Journal'")
+    assert len(journals) == summary["time"]["journal_entries"] + summary["time"]["reversals"]
+    reconciliation = summary["reconciliation"]
+    assert reconciliation["balanced"], reconciliation
+
+
+def test_each_planted_dirty_deal_is_one_validation_exception_in_business_words(
+    month: tuple[Path, dict[str, Any]],
+) -> None:
+    folder, _ = month
+    planted = json.loads((folder / ".sandbox" / "firm.json").read_text())["dirty_cases"]
+    deals = [
+        c for c in planted if c["kind"] in ("customer_without_tax_profile", "region_without_legal_entity")
+    ]
+    assert deals
+    with sqlite3.connect(folder / "work" / "concord.db") as db:
+        rows = db.execute(
+            "SELECT category, message FROM exceptions WHERE business_type = 'Opportunity'"
+        ).fetchall()
+    for case in deals:
+        name = case["description"].split("'")[1]
+        mine = [(category, message) for category, message in rows if f"'{name}'" in message]
+        assert len(mine) == 1, f"{case['kind']} of {name}: {mine}"
+        assert mine[0][0] == "validation" and "was not provisioned" in mine[0][1]
