@@ -313,6 +313,7 @@ def seed_netsuite(emulator: NetSuiteEmulator, firm: Firm, seeded: Seeded) -> Non
                 "externalId": f"E-{n:05d}",
                 "subsidiary": sub,
                 "title": "Consultant",
+                "custentity_cost_center": "CC-US-DELIVERY",
             },
         )
         for n in range(firm.employees)
@@ -379,6 +380,7 @@ def settings(plan: Plan) -> Settings:
         "netsuite_currency_id": dict(CURRENCIES),
         "netsuite_subsidiary_code": {seeded.subsidiary: "US"},
         "netsuite_subsidiary_id": {"US": seeded.subsidiary},
+        "netsuite_subsidiary_currency": {seeded.subsidiary: "USD"},
         "netsuite_account_id": {"labour_cost": "610", "accrued_labour": "220"},
     }
     policy = Path(plan.folder) / "time_posting.yaml"

@@ -5,6 +5,7 @@ reconciles (posted or held with an exception)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -12,12 +13,16 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
+from concord.bootstrap import bootstrap_from_settings
+from concord.demo.month import MonthScenario, settings_for
+from concord.sandbox.launch import running_state
 from concord.sandbox.simulator import SandboxTargets
 from concord.sandbox.simulator.auth import NETSUITE_ASSERTION_TYPE, netsuite_assertion
 
@@ -199,3 +204,40 @@ def test_each_planted_dirty_deal_is_one_validation_exception_in_business_words(
         mine = [(category, message) for category, message in rows if f"'{name}'" in message]
         assert len(mine) == 1, f"{case['kind']} of {name}: {mine}"
         assert mine[0][0] == "validation" and "was not provisioned" in mine[0][1]
+
+
+def _writes(urls: dict[str, str]) -> dict[str, int]:
+    """Requests that change something, per platform (token requests aside), from the request logs."""
+    counts = {}
+    for name, url in urls.items():
+        total = 0
+        for method in ("POST", "PUT", "PATCH", "DELETE"):
+            answer = httpx.get(f"{url}/__sandbox/requests", params={"method": method, "limit": 0}, timeout=30)
+            tokens = httpx.get(
+                f"{url}/__sandbox/requests",
+                params={"method": method, "limit": 0, "path": "*token*"},
+                timeout=30,
+            )
+            total += int(answer.json()["total"]) - int(tokens.json()["total"])
+        counts[name] = total
+    return counts
+
+
+def test_replaying_the_whole_month_changes_nothing_in_any_target(month: tuple[Path, dict[str, Any]]) -> None:
+    folder, summary = month
+    state = running_state((folder / ".sandbox").resolve())
+    assert state is not None
+    scenario = MonthScenario(firm="small", days=DAYS, data_dir=folder / ".sandbox", workdir=folder / "work")
+    provision_from = date.fromisoformat(summary["scenario"]["provision_from"])
+    settings = settings_for(scenario, state.access().connection_info(), provision_from)
+    concord = bootstrap_from_settings(settings, log_to_stderr=False)
+    try:
+        before = _writes(state.urls)
+        report = concord.replayer.time_range(
+            datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC), "e2e"
+        )
+        asyncio.run(asyncio.wait_for(concord.worker.run(until_idle=True), 300))
+        assert report.events > 1000 and report.started == 0
+        assert _writes(state.urls) == before
+    finally:
+        concord.close()

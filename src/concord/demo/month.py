@@ -39,7 +39,7 @@ from concord.sandbox.simulator.report import DayReport, SimulationReport
 from concord.sandbox.simulator.targets import SandboxTargets
 from concord.settings import SHIPPED_PROVISIONING, RetrySettings, Settings
 
-__all__ = ["MonthRun", "MonthScenario", "run_month"]
+__all__ = ["Hooks", "MonthRun", "MonthScenario", "run_month", "settings_for"]
 
 FLOWS = ["opportunity_to_project", "time_to_erp"]
 DRAIN_TIMEOUT_S = 300.0
@@ -134,7 +134,8 @@ def _configuration(scenario: MonthScenario, provision_from: date) -> tuple[Path,
     return provisioning, time_posting
 
 
-def _settings(scenario: MonthScenario, emulators: dict[str, Any], provision_from: date) -> Settings:
+def settings_for(scenario: MonthScenario, emulators: dict[str, Any], provision_from: date) -> Settings:
+    """Concord's settings for the sandbox's emulators (reference data read from them), as the month runs."""
     connectors = connector_options(emulators)
     references = asyncio.run(reference_tables(connectors))
     provisioning, time_posting = _configuration(scenario, provision_from)
@@ -197,7 +198,7 @@ def run_month(scenario: MonthScenario, hooks: Hooks | None = None) -> tuple[Mont
         switched_on = _platform_now(state.urls["kantata"])
         provision_from = switched_on.date().replace(day=1)
         hooks.stage("Configuring Concord from the platforms' reference data")
-        concord = bootstrap_from_settings(_settings(scenario, info, provision_from), log_to_stderr=False)
+        concord = bootstrap_from_settings(settings_for(scenario, info, provision_from), log_to_stderr=False)
         # The live display is the console's; Concord's warnings (each exception opened) go to a file.
         configure_logging("WARNING", file=scenario.workdir.resolve() / "concord.log")
         run = MonthRun(scenario, concord, switched_on, provision_from, info)

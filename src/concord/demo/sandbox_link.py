@@ -69,10 +69,11 @@ async def reference_tables(connectors: dict[str, dict[str, Any]]) -> dict[str, d
     ns_spec: NetSuiteSpec = _spec(connectors["netsuite"], NetSuiteSpec)
     kt_spec: KantataSpec = _spec(connectors["kantata"], KantataSpec)
     async with NetSuiteClient(ns_spec) as ns:
-        subsidiaries = {
-            str(row["externalid"]): str(row["id"])
-            async for row in ns.query("SELECT id, externalid FROM subsidiary")
-            if row.get("externalid")
+        rows = [row async for row in ns.query("SELECT id, externalid, currency FROM subsidiary")]
+        subsidiaries = {str(row["externalid"]): str(row["id"]) for row in rows if row.get("externalid")}
+        iso = {v: k for k, v in CURRENCIES.items()}
+        currencies = {
+            str(row["id"]): iso[str(row["currency"])] for row in rows if str(row.get("currency")) in iso
         }
         item = await ns.upsert_by_external_id(
             "serviceItem", CONTRACT_ITEM, {"itemId": "Professional services (Concord contracts)"}
@@ -86,6 +87,7 @@ async def reference_tables(connectors: dict[str, dict[str, Any]]) -> dict[str, d
         "netsuite_currency_id": dict(CURRENCIES),
         "netsuite_subsidiary_code": {sid: code for code, sid in subsidiaries.items()},
         "netsuite_subsidiary_id": subsidiaries,
+        "netsuite_subsidiary_currency": currencies,
         "netsuite_item_id": {"contract": str(item)},
         "netsuite_account_id": dict(ACCOUNTS),
         "kantata_rate_card_id": cards,

@@ -146,6 +146,7 @@ class World:
             "netsuite_currency_id": dict(CURRENCIES),
             "netsuite_subsidiary_code": {self.ids["subsidiary"]: "US"},
             "netsuite_subsidiary_id": {"US": self.ids["subsidiary"]},
+            "netsuite_subsidiary_currency": {self.ids["subsidiary"]: "USD"},
             "netsuite_item_id": {"contract": self.ids["item"]},
             "kantata_rate_card_id": {"USD": self.ids["rate_card"]},
         }

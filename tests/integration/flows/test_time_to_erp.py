@@ -63,6 +63,8 @@ class TimeWorld:
                 "externalId": "E-1001",
                 "subsidiary": {"id": sub},
                 "title": "Consultant",
+                "laborCost": 85,
+                "custentity_cost_center": "CC-US-DELIVERY",
             },
         )
         body = world.kantata_api(
