@@ -35,4 +35,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/engine_throughput.py --quick
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache concord.db concord.db-*
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache concord.db concord.db-* .concord-demo
