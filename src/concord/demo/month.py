@@ -128,8 +128,8 @@ def _configuration(scenario: MonthScenario, provision_from: date) -> tuple[Path,
     )
     time_posting = workdir / "time_posting.yaml"
     time_posting.write_text(
-        "granularity: per_period\nclosed_period: redate\nredate_needs_finance_approval: false\n"
-        "approver: anyone\nsettle: {quiet_s: 2, max_wait_s: 20}\n"
+        "granularity: per_day\nclosed_period: redate\nredate_needs_finance_approval: false\n"
+        "approver: anyone\nsettle: {quiet_s: 5, max_wait_s: 60}\n"
     )
     return provisioning, time_posting
 

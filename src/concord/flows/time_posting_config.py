@@ -53,7 +53,7 @@ class TimePostingConfig(_Strict):
     """The firm's time posting policy."""
 
     systems: PostingSystems = PostingSystems()
-    granularity: PostingGranularity = PostingGranularity.PER_PERIOD
+    granularity: PostingGranularity = PostingGranularity.PER_DAY
     closed_period: ClosedPeriodPolicy = ClosedPeriodPolicy.REDATE
     redate_needs_finance_approval: bool = False
     approver: ApproverRule = ApproverRule.ANYONE

@@ -22,6 +22,7 @@ SALESFORCE_BATCH = 200
 KANTATA_BULK = 100
 KANTATA_PAGE = 200
 SUITEQL_PAGE = 1000
+CLOCK_ATTEMPTS = 5
 
 
 def chunks(items: Sequence[T], size: int) -> list[Sequence[T]]:
@@ -231,7 +232,16 @@ class SandboxClocks:
 
         async def one(url: str) -> None:
             body = {"now": now.isoformat(), "frozen": frozen}
-            response = await self.http.put(f"{url}/clock", json=body)
+            # Setting a clock is idempotent: a dropped connection (a busy emulator closing a kept-alive
+            # one) is tried again rather than ending the simulation.
+            for attempt in range(1, CLOCK_ATTEMPTS + 1):
+                try:
+                    response = await self.http.put(f"{url}/clock", json=body)
+                    break
+                except httpx.TransportError:
+                    if attempt == CLOCK_ATTEMPTS:
+                        raise
+                    await asyncio.sleep(0.2 * attempt)
             if response.status_code != 200:
                 raise ApiError("sandbox", f"the clock at {url}", response.status_code, response.text[:200])
 
