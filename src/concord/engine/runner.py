@@ -100,9 +100,9 @@ class FlowRunner:
         inputs: dict[str, JSON] = instance.state.setdefault(INPUTS, {})
         held = inputs.get(event.aggregate_key)
         at = event.occurred_at.isoformat()
-        if held is not None and (held["at"] > at or (held["at"] == at and held["payload"] == event.payload)):
+        if held is not None and _not_newer(held, event, at):
             return False
-        inputs[event.aggregate_key] = {"payload": event.payload, "at": at}
+        inputs[event.aggregate_key] = {"payload": event.payload, "at": at, "seq": event.log_seq}
         if event.occurred_at > _occurred_at(instance):
             instance.state["occurred_at"] = at
         instance.updated_at = now
@@ -388,6 +388,17 @@ class FlowRunner:
             command_id=command.command_id if command else None,
             event_id=instance.trigger_event_id,
         )
+
+
+def _not_newer(held: JSON, event: Event, at: str) -> bool:
+    """Whether ``event`` brings nothing newer than the input held for its record.
+
+    The event log's order decides between versions stamped alike (a replay dispatches the older ones again,
+    after the newer one is held); the source's stamp decides otherwise.
+    """
+    if held.get("seq") and event.log_seq:
+        return bool(event.log_seq <= held["seq"])
+    return bool(held["at"] > at or (held["at"] == at and held["payload"] == event.payload))
 
 
 def _seconds(value: float) -> timedelta:

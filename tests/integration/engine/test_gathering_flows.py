@@ -127,3 +127,19 @@ def test_a_held_record_opens_one_exception_across_runs_and_closes_when_fixed(sto
     assert [e["status"] for e in held] == ["resolved"]
     assert _upserts(connector.ledger.effects())["G1"][-1]["amount"] == "6.00"
     concord.close()
+
+
+def test_a_replay_keeps_the_newest_of_versions_stamped_alike(store_url: str) -> None:
+    # A platform stamps by the second (or a frozen clock): two versions of R001 share one stamp, and the
+    # event log's order says which is newer; replaying the older one must not bring it back.
+    feed = [_change("R001", 1, "1.00", at=5), _change("R001", 2, "7.00", at=5)]
+    concord, connector = make_engine(store_url, feed, flows=(GATHERING,))
+    _run(concord)
+    assert _upserts(connector.ledger.effects())["G1"][-1]["amount"] == "7.00"
+    report = concord.replayer.time_range(
+        datetime(2000, 1, 1, tzinfo=UTC), datetime(2100, 1, 1, tzinfo=UTC), "t"
+    )
+    assert (report.events, report.started) == (2, 0)
+    _run(concord)
+    assert [u["amount"] for u in _upserts(connector.ledger.effects())["G1"]] == ["7.00"]
+    concord.close()
