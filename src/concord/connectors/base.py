@@ -171,6 +171,11 @@ class PlatformConnector(ABC):
     #: How far below its high-water mark a poll looks again for late commits (the platform's default).
     default_overlap: ClassVar[timedelta] = timedelta(minutes=2)
 
+    continues_passes: bool = False
+    """Whether ``detect`` may go on with the poll of the previous page: only where the platform's poll pages
+    by stamp, so records changed during the pass move ahead of it and are read there (a poll paging by
+    offset would skip the records that shift below it)."""
+
     def __init__(
         self, name: str, services: ConnectorServices, client: Any, *, overlap: timedelta | None = None
     ) -> None:
@@ -279,10 +284,11 @@ class PlatformConnector(ABC):
     async def detect(self, object_type: str, cursor: str | None, limit: int) -> DetectedChanges:
         """The next page of changes since ``cursor``.
 
-        A pass over many pages keeps one poll open: when the caller comes back with exactly the cursor
-        the last page handed out, the same poll goes on instead of a new one re-reading the overlap window
-        below it (for a burst stamped within that window, every page would re-read all the pages before).
-        Any other cursor (a restart, a cursor set by hand, a page whose recording failed) opens a new poll.
+        Where the platform's poll pages by stamp (``continues_passes``), a pass over many pages keeps one
+        poll open: when the caller comes back with exactly the cursor the last page handed out, the same
+        poll goes on instead of a new one re-reading the overlap window below it (for a burst stamped
+        within that window, every page would re-read all the pages before). Any other cursor (a restart, a
+        cursor set by hand, a page whose recording failed) opens a new poll.
         """
         mapping = self.mapping(object_type)
         pages = await self._pass(mapping, object_type, cursor, limit)
@@ -291,7 +297,7 @@ class PlatformConnector(ABC):
         except BaseException:
             await pages.aclose()
             raise
-        if page.more:
+        if page.more and self.continues_passes:
             self._passes[object_type] = (page.next_cursor, limit, pages)
         else:
             await pages.aclose()

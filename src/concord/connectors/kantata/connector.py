@@ -69,6 +69,8 @@ class KantataConnector(PlatformConnector):
 
     client: KantataClient
     default_overlap = DEFAULT_OVERLAP
+    # Kantata polls page by stamp (updated_after moves with the pass): a pass can stay open across pages.
+    continues_passes = True
 
     def open_poll(self, mapping: ObjectMapping, cursor: str | None, priority: Priority) -> ChangePoll:
         collection = mapping.platform_object
