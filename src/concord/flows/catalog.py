@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from concord.engine.flows import Flow
 from concord.engine.recorder import ChangeSchemas
@@ -53,53 +54,50 @@ def _alignment(object_type: str) -> Callable[[Settings], FlowBundle]:
     return bundle
 
 
-def _opportunity_to_project(settings: Settings) -> FlowBundle:
+def _connectors_for(flow: str, roles: dict[str, str], settings: Settings, config_file: Path) -> None:
+    """Refuse a flow whose systems (role -> connector name) are not all configured."""
+    missing = {role: name for role, name in roles.items() if name not in settings.connectors}
+    if missing:
+        named = ", ".join(f"{role} '{name}'" for role, name in missing.items())
+        raise ConfigError(
+            f"flow {flow} needs the connectors {named}, which are not configured; add them under "
+            f"[concord.connectors], or name the configured ones under `systems:` in {config_file}"
+        )
+
+
+def _trigger(settings: Settings, system: str, object_type: str) -> tuple[Source, ...]:
+    """The source of the records that start a flow, unless the connector detects them already."""
+    detected = object_type in (settings.connectors[system].get("detect") or [])
+    return () if detected else (Source(system, object_type),)
+
+
+def _canonical(object_type: str) -> Callable[[ChangeSchemas], None]:
     from concord.domain.schemas import CANONICAL_MODELS
+
+    model = CANONICAL_MODELS[object_type]
+    return lambda schemas: schemas.register_canonical(model)
+
+
+def _opportunity_to_project(settings: Settings) -> FlowBundle:
     from concord.flows.opportunity_to_project import FLOW_NAME, opportunity_to_project
     from concord.flows.provisioning_config import load_provisioning
 
     config = load_provisioning(settings.provisioning)
-    roles = config.systems.model_dump()
-    missing = {role: name for role, name in roles.items() if name not in settings.connectors}
-    if missing:
-        named = ", ".join(f"{role} '{name}'" for role, name in missing.items())
-        raise ConfigError(
-            f"flow {FLOW_NAME} needs the connectors {named}, which are not configured; add them under "
-            f"[concord.connectors], or name the configured ones under `systems:` in {settings.provisioning}"
-        )
-    crm = config.systems.crm
-    # The CRM's opportunities start the flow: poll them unless the connector detects them already.
-    detected = "Opportunity" in (settings.connectors[crm].get("detect") or [])
-    sources = () if detected else (Source(crm, "Opportunity"),)
-    model = CANONICAL_MODELS["Opportunity"]
-    return FlowBundle(
-        (opportunity_to_project(config),), lambda schemas: schemas.register_canonical(model), sources
-    )
+    _connectors_for(FLOW_NAME, config.systems.model_dump(), settings, settings.provisioning)
+    # The CRM's opportunities start the flow.
+    sources = _trigger(settings, config.systems.crm, "Opportunity")
+    return FlowBundle((opportunity_to_project(config),), _canonical("Opportunity"), sources)
 
 
 def _time_to_erp(settings: Settings) -> FlowBundle:
-    from concord.domain.schemas import CANONICAL_MODELS
     from concord.flows.time_posting_config import load_time_posting
     from concord.flows.time_to_erp import FLOW_NAME, time_to_erp
 
     config = load_time_posting(settings.time_posting)
-    roles = config.systems.model_dump()
-    missing = {role: name for role, name in roles.items() if name not in settings.connectors}
-    if missing:
-        named = ", ".join(f"{role} '{name}'" for role, name in missing.items())
-        raise ConfigError(
-            f"flow {FLOW_NAME} needs the connectors {named}, which are not configured; add them under "
-            f"[concord.connectors], or name the configured ones under `systems:` in {settings.time_posting}"
-        )
-    psa = config.systems.psa
-    # The PSA's time entries start the flow: poll them unless the connector detects them already.
-    detected = "TimeEntry" in (settings.connectors[psa].get("detect") or [])
-    sources = () if detected else (Source(psa, "TimeEntry"),)
-
-    def register(schemas: ChangeSchemas) -> None:
-        schemas.register_canonical(CANONICAL_MODELS["TimeEntry"])
-
-    return FlowBundle((time_to_erp(config),), register, sources)
+    _connectors_for(FLOW_NAME, config.systems.model_dump(), settings, settings.time_posting)
+    # The PSA's time entries start the flow.
+    sources = _trigger(settings, config.systems.psa, "TimeEntry")
+    return FlowBundle((time_to_erp(config),), _canonical("TimeEntry"), sources)
 
 
 CATALOG: dict[str, Callable[[Settings], FlowBundle]] = {
