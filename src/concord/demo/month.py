@@ -166,9 +166,11 @@ async def _month(run: MonthRun, targets: SandboxTargets, hooks: Hooks) -> None:
     try:
         # The month starts the day after Concord is switched on, so the platforms' clocks only move forward.
         first_day = run.switched_on_at.date() + timedelta(days=1)
-        run.simulation = await simulate(
+        # The firm's people act in a thread of their own, so Concord's store calls never hold them up.
+        month = simulate(
             targets, days=run.scenario.days, seed=run.scenario.seed, start=first_day, on_progress=hooks.day
         )
+        run.simulation = await asyncio.to_thread(asyncio.run, month)
         hooks.stage("The month is over; Concord finishes what the last days brought")
         deadline = time.monotonic() + DRAIN_TIMEOUT_S
         while time.monotonic() < deadline:
