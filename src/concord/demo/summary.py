@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy import select
 
 from concord.connectors.kantata import KantataClient, KantataSpec
+from concord.connectors.kantata.cursor import query_stamp
 from concord.connectors.netsuite import NetSuiteClient, NetSuiteSpec
 from concord.demo.month import MonthRun
 from concord.domain.objects import TimeEntry, TimeEntryStatus
@@ -122,7 +123,9 @@ async def _platform_hours(run: MonthRun) -> tuple[Decimal, Decimal]:
     options = run.concord.settings.connectors
     kt_spec = KantataSpec.model_validate({k: v for k, v in options["kantata"].items() if k != "kind"})
     ns_spec = NetSuiteSpec.model_validate({k: v for k, v in options["netsuite"].items() if k != "kind"})
-    since = run.switched_on_at.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # The very moment Concord's own time cursor starts from (to the millisecond, as Kantata stamps): a filter
+    # cut to the second would count the approvals of the last second before switch-on as Concord's.
+    since = query_stamp(int(run.switched_on_at.timestamp() * 1000))
     approved = Decimal(0)
     async with KantataClient(kt_spec) as kantata:
         async for entry in kantata.iterate("time_entries", {"updated_after": since}):
