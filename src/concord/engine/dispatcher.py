@@ -164,6 +164,8 @@ def persist(tx: Transaction, instances: Sequence[FlowInstance], decision: Decisi
                 traceparent=draft.traceparent,
                 message=draft.message,
             )
+    if decision.timings:
+        tx.sla.record(decision.timings)
     if decision.completed:
         latest: dict[str, datetime] = {}
         for key, occurred_at in decision.completed:

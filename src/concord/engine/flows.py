@@ -39,6 +39,7 @@ class StepContext:
     generation: int
     reports: list[Report] = field(default_factory=list)
     settled: list[tuple[str, datetime]] = field(default_factory=list)
+    timings: list[SlaMark] = field(default_factory=list)
 
     def result(self, step: str, index: int = 0) -> JSON:
         """The result of command ``index`` of an earlier ``step``."""
@@ -63,13 +64,33 @@ class StepContext:
         """A record was handled: its active sync exceptions about versions up to ``observed_at`` close."""
         self.settled.append((business_key, observed_at))
 
+    def timed(self, measure: str, subject: BusinessRef, started_at: datetime, *, ended: bool = True) -> None:
+        """A business SLA interval of ``subject`` that started at ``started_at``; ``ended`` (the default):
+        it ends now, when this step runs (the commands that achieved it having succeeded)."""
+        self.timings.append(SlaMark(measure, subject, started_at, ended))
+
+    @property
+    def occurred_at(self) -> datetime:
+        """When the change that started this instance happened at its source."""
+        return datetime.fromisoformat(self.state["occurred_at"])
+
+
+@dataclass(frozen=True, slots=True)
+class SlaMark:
+    """A step's word on one business SLA interval (domain.md §5): it started, and perhaps ended now."""
+
+    measure: str
+    subject: BusinessRef
+    started_at: datetime
+    ended: bool
+
 
 StepFn = Callable[[StepContext], Sequence[CommandSpec]]
 
 CONFIRMED = "confirmed"
 """State key of a gathering instance: business keys of its exceptions people retried."""
 INPUTS = "inputs"
-"""State key of a gathering instance's records: aggregate key → {"payload", "at"}."""
+"""State key of a gathering instance's records: "object type|aggregate key" → {"payload", "at", "seq"}."""
 
 
 @dataclass(frozen=True, slots=True)

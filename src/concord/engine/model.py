@@ -155,6 +155,20 @@ def partition_of(aggregate_key: str, count: int) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class SlaTiming:
+    """One business SLA interval as a step saw it: started, and ended when ``ended_at`` is set."""
+
+    measure: str
+    subject_type: str
+    subject_key: str
+    label: str
+    started_at: datetime
+    ended_at: datetime | None
+    instance_id: str | None
+    traceparent: str
+
+
+@dataclass(frozen=True, slots=True)
 class NewEvent:
     """An event about to be appended (its sequence numbers are allocated on append)."""
 

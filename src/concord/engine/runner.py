@@ -24,7 +24,9 @@ from concord.engine.model import (
     FlowInstance,
     InstanceStatus,
     NewCommand,
+    SlaTiming,
 )
+from concord.engine.ports import Clock
 
 FORWARD = "forward"
 COMPENSATE = "compensate"
@@ -43,18 +45,24 @@ class Decision:
     exceptions: list[ExceptionDraft] = field(default_factory=list)
     #: (business key, when the succeeding version changed at its source)
     completed: list[tuple[str, datetime]] = field(default_factory=list)
+    timings: list[SlaTiming] = field(default_factory=list)
 
     def extend(self, other: Decision) -> None:
         self.commands.extend(other.commands)
         self.exceptions.extend(other.exceptions)
         self.completed.extend(other.completed)
+        self.timings.extend(other.timings)
 
 
 class FlowRunner:
     """Advances flow instances step by step."""
 
-    def __init__(self, flows: FlowRegistry) -> None:
+    def __init__(self, flows: FlowRegistry, business_clock: Clock | None = None) -> None:
         self.flows = flows
+        self.business_clock = business_clock
+        """Ends business SLA intervals (``StepContext.timed``); None: the engine's own ``now``. The
+        platforms stamp when an interval starts, so a sandbox whose clock a simulation moves needs its
+        intervals ended by that clock too."""
 
     def start(self, flow: Flow, flow_key: str, event: Event, now: datetime) -> tuple[FlowInstance, Decision]:
         """A new instance for ``event``, with its first step's commands (or, gathering, waiting)."""
@@ -98,11 +106,13 @@ class FlowRunner:
         flow = self.flows.get(instance.flow)
         assert flow.gather is not None, f"flow {flow.name} does not gather"
         inputs: dict[str, JSON] = instance.state.setdefault(INPUTS, {})
-        held = inputs.get(event.aggregate_key)
+        # A platform may number two kinds of record alike (Kantata's assignment 1 and time entry 1).
+        record = f"{event.object_type}|{event.aggregate_key}"
+        held = inputs.get(record)
         at = event.occurred_at.isoformat()
         if held is not None and _not_newer(held, event, at):
             return False
-        inputs[event.aggregate_key] = {"payload": event.payload, "at": at, "seq": event.log_seq}
+        inputs[record] = {"payload": event.payload, "at": at, "seq": event.log_seq}
         if event.occurred_at > _occurred_at(instance):
             instance.state["occurred_at"] = at
         instance.updated_at = now
@@ -260,6 +270,9 @@ class FlowRunner:
                 return reported
             reported.extend(self._reported(instance, context))
             reported.completed.extend(context.settled)
+            if context.timings:
+                ended = self.business_clock.now() if self.business_clock else now
+                reported.timings.extend(_timings(instance, context, ended))
             if specs:
                 reported.extend(self._issue(instance, step.name, FORWARD, specs, now))
                 return reported
@@ -407,3 +420,19 @@ def _seconds(value: float) -> timedelta:
 
 def _occurred_at(instance: FlowInstance) -> datetime:
     return datetime.fromisoformat(instance.state["occurred_at"])
+
+
+def _timings(instance: FlowInstance, context: StepContext, now: datetime) -> list[SlaTiming]:
+    return [
+        SlaTiming(
+            measure=mark.measure,
+            subject_type=mark.subject.object_type,
+            subject_key=mark.subject.key,
+            label=mark.subject.label,
+            started_at=mark.started_at,
+            ended_at=now if mark.ended else None,
+            instance_id=instance.instance_id,
+            traceparent=instance.traceparent,
+        )
+        for mark in context.timings
+    ]

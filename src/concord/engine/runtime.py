@@ -20,6 +20,7 @@ from concord.engine.delivery import Deliverer
 from concord.engine.dispatcher import Dispatcher
 from concord.engine.ports import Clock, Connector
 from concord.engine.recorder import Recorder
+from concord.engine.sla_watch import SlaWatch
 
 if TYPE_CHECKING:
     from concord.storage.sql.store import SqlStore
@@ -64,6 +65,7 @@ class Worker:
         *,
         idle_sleep_s: float = 0.05,
         delivery_lanes: int = 4,
+        sla_watch: SlaWatch | None = None,
     ) -> None:
         self.store = store
         self.connectors = connectors
@@ -74,6 +76,7 @@ class Worker:
         self.clock = clock
         self.idle_sleep_s = idle_sleep_s
         self.delivery_lanes = delivery_lanes
+        self.sla_watch = sla_watch
         self.progress = Progress()
         self._held: dict[tuple[str, str], tuple[int, float]] = {}
         """Sources whose last poll failed: (failures in a row, monotonic time before which not to poll)."""
@@ -201,6 +204,8 @@ class Worker:
             while not stop.is_set():
                 if statistics.due():
                     self.store.refresh_statistics()
+                if self.sla_watch is not None and self.sla_watch.due(time.monotonic()):
+                    self.sla_watch.check(self.clock.now())
                 if on_progress is not None:
                     on_progress(self.progress)
                 if until_idle and all(resting) and self.idle():
@@ -214,6 +219,8 @@ class Worker:
                     group.create_task(pump(index))
         except BaseExceptionGroup as failures:
             raise failures.exceptions[0] from None
+        if self.sla_watch is not None:
+            self.sla_watch.check(self.clock.now())
         if on_progress is not None:
             on_progress(self.progress)
         return self.progress

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 from concord.domain.messages import CommandSpec, Event
 from concord.engine.errors import Classification
-from concord.engine.flows import BusinessRef, Flow, FlowRegistry, Step, StepContext
+from concord.engine.flows import BusinessRef, Flow, FlowRegistry, Gathering, Step, StepContext
 from concord.engine.model import ClaimedCommand, InstanceStatus, NewCommand
 from concord.engine.runner import FlowRunner
 
@@ -116,3 +116,27 @@ def test_a_step_whose_code_fails_parks_the_instance_with_a_readable_exception() 
         == "Deal 7 could not continue at step 'template': no delivery template for service line 'Cloud'"
     )
     assert draft.team == "delivery" and draft.category == "validation"
+
+
+def test_a_gathering_instance_keeps_two_kinds_of_record_numbered_alike_apart() -> None:
+    flow = Flow(
+        name="gather",
+        triggers=frozenset({"AssignmentChanged", "TimeEntryChanged"}),
+        steps=(Step("noop", lambda ctx: []),),
+        key=lambda e: "R1",
+        business=lambda e: BusinessRef("Resource", "Resource:R1", "Resource R1"),
+        gather=Gathering(quiet_s=1, max_wait_s=2),
+    )
+    runner = FlowRunner(FlowRegistry([flow]))
+    trace = "00-" + "a" * 32 + "-" + "b" * 16 + "-01"
+    # The same platform id on two object types: Kantata numbers assignments and time entries apart.
+    first = Event(
+        "E1", 1, "AssignmentChanged", "Assignment", "kantata:1", "kantata", "1", {"k": "a"}, NOW, NOW, trace
+    )
+    second = Event(
+        "E2", 2, "TimeEntryChanged", "TimeEntry", "kantata:1", "kantata", "1", {"k": "t"}, NOW, NOW, trace
+    )
+    instance, _ = runner.start(flow, "R1", first, NOW)
+    assert runner.gather(instance, second, NOW)
+    context = StepContext(instance.instance_id, "R1", {}, instance.state, {}, 1)
+    assert sorted(record["k"] for record in context.inputs) == ["a", "t"]

@@ -29,6 +29,13 @@ class Exceptions:
             self.conn.execute(insert(exceptions), [_row(i, d, now) for i, d in zip(ids, drafts, strict=True)])
         return ids
 
+    def changed_since(self, since: datetime | None, limit: int = 10_000) -> list[dict[str, Any]]:
+        """Exceptions opened or acted on at or after ``since`` (all when None), oldest change first."""
+        query = select(exceptions).order_by(exceptions.c.updated_at).limit(limit)
+        if since is not None:
+            query = query.where(exceptions.c.updated_at >= since)
+        return [dict(r._mapping) for r in self.conn.execute(query)]
+
     def get(self, exception_id: str) -> dict[str, Any] | None:
         """One exception as a dict."""
         row = self.conn.execute(select(exceptions).where(exceptions.c.exception_id == exception_id)).first()

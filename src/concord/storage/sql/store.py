@@ -16,6 +16,9 @@ from concord.storage.sql.exception_store import Exceptions
 from concord.storage.sql.flow_store import FlowInstances
 from concord.storage.sql.outbox import Outbox
 from concord.storage.sql.record_memory import RecordMemory
+from concord.storage.sql.shadow_store import ShadowWrites
+from concord.storage.sql.sla_store import SlaIntervals
+from concord.storage.sql.utilization_store import ResourceWeeks
 from concord.storage.sql.xref_store import CrossReference
 
 
@@ -34,6 +37,9 @@ class Transaction:
         self.audit = AuditLog(conn)
         self.xref = CrossReference(conn)
         self.memory = RecordMemory(conn)
+        self.sla = SlaIntervals(conn)
+        self.shadow = ShadowWrites(conn)
+        self.utilization = ResourceWeeks(conn)
 
     def before_commit(self) -> None:
         """Bring derived tables up to date with what the transaction wrote (the outbox heads)."""

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import (
     BigInteger,
     Column,
+    Date,
     Index,
     Integer,
     MetaData,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     text,
 )
 
+from concord.storage.sql.exact_decimal import ExactDecimal
 from concord.storage.sql.types import BigSerial, JSONText, UTCDateTime
 
 metadata = MetaData()
@@ -196,6 +198,7 @@ exceptions = Table(
     Column("resolution", Text, nullable=True),
     Index("ix_exceptions_open", "status", "business_key"),
     Index("ix_exceptions_category", "category", "status"),
+    Index("ix_exceptions_updated", "updated_at"),
 )
 
 #: Tamper-evident audit log: each entry's hash covers its content and the previous entry's hash.
@@ -248,4 +251,69 @@ record_memory = Table(
     Column("written", JSONText, nullable=True),
     Column("written_at", UTCDateTime, nullable=True),
     PrimaryKeyConstraint("system", "object_type", "global_id", name="pk_record_memory"),
+)
+
+#: Business SLA intervals (domain.md §5), one per measure and business object: when it started, when it
+#: ended, how long it took, and when Concord found it over its target.
+sla_intervals = Table(
+    "sla_intervals",
+    metadata,
+    Column("measure", String(40), nullable=False),
+    Column("subject_key", String(250), nullable=False),
+    Column("subject_type", String(80), nullable=False),
+    Column("label", String(300), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("ended_at", UTCDateTime, nullable=True),
+    Column("duration_s", BigInteger, nullable=True),
+    Column("breached_at", UTCDateTime, nullable=True),
+    Column("instance_id", String(330), nullable=True),
+    Column("traceparent", String(TRACEPARENT), nullable=False),
+    PrimaryKeyConstraint("measure", "subject_key", name="pk_sla_intervals"),
+    Index("ix_sla_intervals_unbreached", "measure", "started_at", **_where("breached_at IS NULL")),
+)
+
+#: Shadow mode (``concord.connectors.shadow``): per write Concord computed for a shadowed target but did
+#: not make, what it would have done to the record the target holds; one row per command (its idempotency
+#: key), so a retried or replayed command adds none.
+shadow_writes = Table(
+    "shadow_writes",
+    metadata,
+    Column("seq", BigSerial, primary_key=True, autoincrement=True),
+    Column("idempotency_key", String(400), nullable=False, unique=True),
+    Column("command_id", String(26), nullable=True),
+    Column("system", String(40), nullable=False),
+    Column("object_type", String(80), nullable=False),
+    Column("global_id", String(250), nullable=False),
+    Column("platform_id", String(250), nullable=True),
+    Column("action", String(12), nullable=False),
+    Column("diff", JSONText, nullable=False),
+    Column("unread", JSONText, nullable=True),
+    Column("correlation_id", String(32), nullable=False),
+    Column("instance_id", String(330), nullable=True),
+    Column("recorded_at", UTCDateTime, nullable=False),
+    Index("ix_shadow_writes_record", "system", "object_type", "global_id"),
+    Index("ix_shadow_writes_action", "system", "object_type", "action"),
+)
+
+#: Utilization (domain.md §3.2): per resource and ISO week (its Monday), the capacity, the hours assigned
+#: (and their forecast labour cost) and worked, and the utilizations they make; written by the utilization
+#: flow through the analytics connector (``concord.connectors.analytics``), read by ``concord utilization``.
+resource_weeks = Table(
+    "resource_weeks",
+    metadata,
+    Column("resource_id", String(26), nullable=False),
+    Column("week_start", Date, nullable=False),
+    Column("resource_name", String(255), nullable=True),
+    Column("capacity_hours", ExactDecimal(8, 2), nullable=False),
+    Column("assigned_hours", ExactDecimal(8, 2), nullable=False),
+    Column("worked_hours", ExactDecimal(8, 2), nullable=False),
+    Column("billable_hours", ExactDecimal(8, 2), nullable=False),
+    Column("forecast_cost_amount", ExactDecimal(20, 4), nullable=True),
+    Column("forecast_cost_currency", String(3), nullable=True),
+    Column("assigned_utilization", ExactDecimal(10, 4), nullable=True),
+    Column("worked_utilization", ExactDecimal(10, 4), nullable=True),
+    Column("billable_utilization", ExactDecimal(10, 4), nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    PrimaryKeyConstraint("resource_id", "week_start", name="pk_resource_weeks"),
+    Index("ix_resource_weeks_week", "week_start"),
 )
