@@ -33,6 +33,7 @@ from datetime import datetime
 from concord.domain.keys import Stamp
 from concord.domain.messages import JSON, CommandSpec, Event
 from concord.domain.objects import CanonicalRecord, Customer, Opportunity, ProjectStatus
+from concord.domain.sla import SlaMeasure
 from concord.engine.flows import BusinessRef, Flow, Step, StepContext, StepRefused
 from concord.flows.provisioning import NotProvisionable, ProvisioningPlan, plan_provisioning
 from concord.flows.provisioning_config import ProvisioningConfig
@@ -112,6 +113,9 @@ def opportunity_to_project(config: ProvisioningConfig) -> Flow:
     def write_back(ctx: StepContext) -> Sequence[CommandSpec]:
         made = plan(ctx)
         read = ctx.result("read_deal")
+        # The PSA project and the ERP contract exist now: the opportunity-to-project time ends.
+        deal = BusinessRef("Opportunity", f"Opportunity:{read['global_id']}", f"'{made.contract.name}'")
+        ctx.timed(SlaMeasure.OPPORTUNITY_TO_PROJECT, deal, ctx.occurred_at)
         values = {"project_id": made.project.global_id, "contract_id": made.contract.global_id}
         payload: JSON = {"global_id": read["global_id"], "system_id": read["system_id"], "values": values}
         return [CommandSpec(systems.crm, "update", "Opportunity", payload)]

@@ -14,6 +14,9 @@ the newest version of each of its time entries, and runs once a burst of approva
    entries become postings (``concord.flows.time_posting``); what differs from the postings sent before
    is sent: reversals first, then new postings, each upserted by a key derived from its content, so a
    run repeated after a crash or a replay sends nothing new.
+4. ``posted``: the postings are in the ERP: they are kept as sent, and the approved-time-to-ERP SLA of
+   their entries ends (domain.md §5). A posting the ERP refused is not kept, so retrying the exception
+   plans it again.
 
 The postings sent are kept in the instance, so the next run knows what the ERP holds from Concord. The
 flow sees canonical records and commands only; which ERP record a posting becomes is the mappings' job.
@@ -41,8 +44,10 @@ from concord.domain.objects import (
 )
 from concord.domain.periods import calendar_of
 from concord.domain.posting_lines import PostingGranularity
+from concord.domain.sla import SlaMeasure
 from concord.domain.time_posting import ErpProjectState
 from concord.engine.flows import BusinessRef, Flow, Report, Step, StepContext
+from concord.flows.sending import SENT, accepted, sending
 from concord.flows.time_posting import (
     PostedLine,
     ProjectFacts,
@@ -55,8 +60,8 @@ from concord.flows.time_posting_config import TimePostingConfig
 __all__ = ["FLOW_NAME", "time_to_erp"]
 
 FLOW_NAME = "time_to_erp"
-SENT = "sent"
-"""State key: the postings sent so far (``PostedLine.to_state``)."""
+POSTING = "posting"
+"""State key: entry id → approval time, of the entries the postings in flight hold (for the SLA)."""
 
 _NAMES = {"kantata": "Kantata", "netsuite": "NetSuite", "salesforce": "Salesforce"}
 
@@ -133,7 +138,17 @@ def time_to_erp(config: TimePostingConfig) -> Flow:
         read_at = next(str(a["read_at"]) for a in answers if "read_at" in a)
         stamp = Stamp(entries[0].correlation_id, datetime.fromisoformat(read_at))
         plan = plan_time_postings(verdicts, sent, facts, config.granularity, stamp)
-        ctx.state[SENT] = [line.to_state() for line in plan.sent]
+        # Kept as sent only once the ERP took them (``posted``): a posting it refuses is planned again when
+        # the exception is retried, instead of being taken for done.
+        sending(ctx, [line.to_state() for line in plan.sent])
+        approved = {e.global_id: e for e in entries if e.approved_at is not None}
+        ctx.state[POSTING] = {
+            held.entry_id: _timing(approved[held.entry_id], systems.psa)
+            for line in plan.to_send
+            if line.reverses is None
+            for held in line.posting.entries
+            if held.entry_id in approved
+        }
         return [
             CommandSpec(
                 systems.erp, "upsert", "TimePosting", line.posting.model_dump(mode="json", exclude_none=True)
@@ -141,14 +156,29 @@ def time_to_erp(config: TimePostingConfig) -> Flow:
             for line in plan.to_send
         ]
 
+    def posted(ctx: StepContext) -> Sequence[CommandSpec]:
+        # The postings of the run are in the ERP: they count as sent, and the approved-time-to-ERP SLA of
+        # their entries ends.
+        accepted(ctx)
+        for entry_id, (approved_at, label) in ctx.state.pop(POSTING, {}).items():
+            subject = BusinessRef("TimeEntry", f"TimeEntry:{entry_id}", label)
+            ctx.timed(SlaMeasure.APPROVED_TIME_TO_ERP, subject, datetime.fromisoformat(approved_at))
+        return []
+
     return Flow(
         name=FLOW_NAME,
         triggers=frozenset({"TimeEntryChanged"}),
-        steps=(Step("read", read), Step("align", align), Step("post", post)),
+        steps=(Step("read", read), Step("align", align), Step("post", post), Step("posted", posted)),
         key=key,
         business=business,
         gather=config.gathering(),
     )
+
+
+def _timing(entry: TimeEntry, psa: str) -> list[str]:
+    """(approval time, label) of an entry being posted, as the instance keeps them for the SLA."""
+    assert entry.approved_at is not None
+    return [entry.approved_at.isoformat(), f"{entry.system_ids.get(psa) or entry.global_id}"]
 
 
 def _report(finding: Finding, entry: TimeEntry, entry_key: str, at: datetime, psa: str) -> Report:

@@ -215,3 +215,23 @@ def test_a_project_the_psa_started_but_the_erp_still_shows_pending_is_aligned_th
     (job,) = [j for j in world.ns_records("job") if j["id"] == time.job]
     assert str(job["entityStatus"]) in ("2", "{'id': '2'}") or job["entityStatus"] == {"id": "2"}
     time.concord.close()
+
+
+def test_a_posting_the_erp_refuses_is_posted_when_its_exception_is_retried(
+    world: World, tmp_path: Path
+) -> None:
+    time = TimeWorld(world, tmp_path)
+    # NetSuite refuses the first journal write for good (a 400: retrying the same request cannot help).
+    world.ns_fault(
+        endpoint="PUT /services/rest/record/v1/journalEntry/*", error_rate=1.0, error_status=400, max_faults=1
+    )
+    time.approve("2026-06-22", "2026-06-23")
+    time.run()
+    assert time.journals() == []
+    (refused,) = [e for e in time.exceptions() if e["status"] == "open"]
+    world.ns_clear_faults()
+    time.concord.exceptions.retry(refused["exception_id"], "finance@firm")
+    time.run()
+    (journal,) = time.journals()
+    assert len(_entry_lines(journal)) == 2, "the refused posting was planned again, not taken for sent"
+    time.concord.close()
