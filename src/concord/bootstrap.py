@@ -21,6 +21,7 @@ from concord.engine.replay import Replayer
 from concord.engine.resilience import Breakers, RetryPolicy
 from concord.engine.runner import FlowRunner
 from concord.engine.runtime import Source, Worker
+from concord.engine.sla_watch import SlaWatch
 from concord.observe.logging import configure_logging
 from concord.settings import Settings
 from concord.storage.sql.store import SqlStore
@@ -61,6 +62,7 @@ def bootstrap(
     log_to_stderr: bool = True,
     gate: ChangeGate | None = None,
     screen: WriteScreen | None = None,
+    business_clock: Clock | None = None,
 ) -> Concord:
     """Build Concord from settings; every port can be overridden (tests pass fakes through here)."""
     if log_to_stderr:
@@ -69,7 +71,7 @@ def bootstrap(
     store = store or SqlStore.open(settings.database_url, partitions=settings.partitions)
     connectors = dict(connectors or {})
     registry = FlowRegistry(flows)
-    runner = FlowRunner(registry)
+    runner = FlowRunner(registry, business_clock)
     recorder = Recorder(store, schemas or ChangeSchemas(), settings.partitions, clock, gate)
     dispatcher = Dispatcher(
         store,
@@ -102,6 +104,13 @@ def bootstrap(
         deliverer,
         clock,
         delivery_lanes=settings.delivery.lanes,
+        sla_watch=SlaWatch(
+            store,
+            settings.sla.targets(),
+            partitions=settings.partitions,
+            every_s=settings.sla.check_every_s,
+            clock=business_clock,
+        ),
     )
     return Concord(
         settings=settings,
@@ -134,6 +143,12 @@ def bootstrap_from_settings(settings: Settings, **overrides: Any) -> Concord:
         services = _connector_services(settings, store, clock)
     budgets = QuotaBudgets()
     connectors = {name: build_connector(name, opts, services, budgets) for name, opts in configured.items()}
+    # Shadowed connectors compute their writes instead of making them (the store-only commands, built
+    # without connectors, have none to shadow).
+    if settings.shadow and connectors:
+        from concord.connectors.shadow import shadow_connectors
+
+        connectors = shadow_connectors(connectors, settings.shadow, store, clock)
     schemas = ChangeSchemas()
     flows: list[Flow] = []
     sources: list[Source] = []
@@ -144,7 +159,9 @@ def bootstrap_from_settings(settings: Settings, **overrides: Any) -> Concord:
     for bundle in bundles(settings.flows, settings):
         flows.extend(bundle.flows)
         bundle.register_schemas(schemas)
-        sources.extend(s for s in bundle.sources if s.system in connectors)
+        # Flows that start on the same records share their source (one poll, and `until_idle` can end).
+        new = [s for s in dict.fromkeys(bundle.sources) if s.system in connectors and s not in sources]
+        sources.extend(new)
     options: dict[str, Any] = {
         "clock": clock,
         "store": store,
@@ -157,7 +174,12 @@ def bootstrap_from_settings(settings: Settings, **overrides: Any) -> Concord:
         from concord.governance import AuthorityGate, EchoScreen, load_authority
 
         matrix = load_authority(settings.authority)
-        options.update(gate=AuthorityGate(matrix), screen=EchoScreen(matrix))
+        screen: WriteScreen = EchoScreen(matrix)
+        if settings.shadow:
+            from concord.connectors.shadow import ShadowScreen
+
+            screen = ShadowScreen(screen, settings.shadow)
+        options.update(gate=AuthorityGate(matrix), screen=screen)
     options.update(overrides)
     return bootstrap(settings, **options)
 
@@ -169,4 +191,5 @@ def _connector_services(settings: Settings, store: SqlStore, clock: Clock) -> Co
         mappings=load_mappings(settings.mappings or None),
         xref=CrossReferenceService(store, clock),
         reference_tables=settings.reference_tables,
+        store=store,
     )

@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import os
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from concord.domain.sla import DEFAULT_TARGETS, SlaMeasure
 
 #: The authority matrix Concord ships with (``concord/governance/authority.yaml``).
 SHIPPED_AUTHORITY = Path(__file__).parent / "governance" / "authority.yaml"
@@ -21,6 +24,16 @@ SHIPPED_AUTHORITY = Path(__file__).parent / "governance" / "authority.yaml"
 SHIPPED_PROVISIONING = Path(__file__).parent / "flows" / "provisioning.yaml"
 #: How approved time is posted to the ERP, as Concord ships it (``concord/flows/time_posting.yaml``).
 SHIPPED_TIME_POSTING = Path(__file__).parent / "flows" / "time_posting.yaml"
+#: How utilization per resource and week is computed, as shipped (``concord/flows/utilization.yaml``).
+SHIPPED_UTILIZATION = Path(__file__).parent / "flows" / "utilization.yaml"
+#: How Concord bills, as shipped (``concord/flows/billing.yaml``).
+SHIPPED_BILLING = Path(__file__).parent / "flows" / "billing.yaml"
+#: How revenue is recognised in the ERP, as Concord ships it (``concord/flows/revenue.yaml``).
+SHIPPED_REVENUE = Path(__file__).parent / "flows" / "revenue.yaml"
+#: How approved change orders reach the PSA and the ERP, as Concord ships it (``flows/change_orders.yaml``).
+SHIPPED_CHANGE_ORDERS = Path(__file__).parent / "flows" / "change_orders.yaml"
+#: How approved expenses are posted to the ERP, as Concord ships it (``concord/flows/expense_posting.yaml``).
+SHIPPED_EXPENSE_POSTING = Path(__file__).parent / "flows" / "expense_posting.yaml"
 
 
 class ConfigError(Exception):
@@ -55,6 +68,32 @@ class DeliverySettingsModel(BaseModel):
     lanes: int = Field(4, ge=1, le=64)
 
 
+class SlaSettings(BaseModel):
+    """Business SLA targets (domain.md §5) and how often breaches are looked for.
+
+    Targets are durations: ISO 8601 (``"PT4H"``, ``"P35D"``) or seconds.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    opportunity_to_project: timedelta = DEFAULT_TARGETS[SlaMeasure.OPPORTUNITY_TO_PROJECT]
+    approved_time_to_erp: timedelta = DEFAULT_TARGETS[SlaMeasure.APPROVED_TIME_TO_ERP]
+    approved_time_to_billing: timedelta = DEFAULT_TARGETS[SlaMeasure.APPROVED_TIME_TO_BILLING]
+    exception_resolution: timedelta = DEFAULT_TARGETS[SlaMeasure.EXCEPTION_RESOLUTION]
+    check_every_s: float = Field(30.0, gt=0)
+
+    @field_validator(*(m.value for m in SlaMeasure))
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError('an SLA target is a positive duration, such as "PT4H" or "P2D"')
+        return value
+
+    def targets(self) -> dict[SlaMeasure, timedelta]:
+        """The target of each measure."""
+        return {measure: getattr(self, measure.value) for measure in SlaMeasure}
+
+
 class Settings(BaseSettings):
     """Concord's settings."""
 
@@ -69,6 +108,9 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     flows: list[str] = Field(default_factory=list)
     connectors: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    #: Connectors whose writes are shadowed: computed and compared with the target's records, recorded for
+    #: ``concord shadow report``, never sent (``concord.connectors.shadow``). Reads still go to the target.
+    shadow: list[str] = Field(default_factory=list)
     #: Which system owns which field (YAML); None switches governance and echo suppression off.
     authority: Path | None = SHIPPED_AUTHORITY
     #: Folders of mapping files to use instead of the shipped ones (``concord mappings check`` checks them).
@@ -80,9 +122,23 @@ class Settings(BaseSettings):
     provisioning: Path = SHIPPED_PROVISIONING
     #: How approved time is posted to the ERP (YAML: granularity, closed periods, settling), for time_to_erp.
     time_posting: Path = SHIPPED_TIME_POSTING
+    #: Where utilization figures come from and go (YAML: systems, counted time, settling), for utilization.
+    utilization: Path = SHIPPED_UTILIZATION
+    #: How Concord bills (YAML: milestone trigger, time lines, subscriptions, settling), for billing.
+    billing: Path = SHIPPED_BILLING
+    #: How revenue is recognised in the ERP (YAML: completion method, milestone trigger, accounts, settling),
+    #: for revenue.
+    revenue: Path = SHIPPED_REVENUE
+    #: How approved change orders reach the PSA and the ERP (YAML: systems, milestone fees, settling), for
+    #: change_orders.
+    change_orders: Path = SHIPPED_CHANGE_ORDERS
+    #: How approved expenses are posted to the ERP (YAML: closed periods, exchange rates, settling), for
+    #: expenses_to_erp.
+    expense_posting: Path = SHIPPED_EXPENSE_POSTING
     retry: RetrySettings = RetrySettings()
     breaker: BreakerSettings = BreakerSettings()
     delivery: DeliverySettingsModel = DeliverySettingsModel()
+    sla: SlaSettings = SlaSettings()
 
 
 def _deep_merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
@@ -135,6 +191,10 @@ partitions = 8
 
 # Flows to run (see `concord flows`); each brings the sources it needs.
 flows = ["mirror"]
+
+# Shadow mode: the connectors whose writes are only computed and compared with the target's records,
+# never sent, e.g. while the old integration still runs (see `concord shadow report`).
+# shadow = ["netsuite"]
 
 # Connectors by name. `kind` picks the plug-in; the test connector serves generated changes.
 [concord.connectors.test]

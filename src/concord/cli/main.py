@@ -17,7 +17,10 @@ from concord.cli.mappings_cmd import mappings_app
 from concord.cli.replay_cmd import replay_app
 from concord.cli.sandbox_cmd import sandbox_app
 from concord.cli.schema_cmd import schema_app
+from concord.cli.shadow_cmd import shadow_app
+from concord.cli.sla_cmd import sla
 from concord.cli.sync_cmd import sync
+from concord.cli.utilization_cmd import utilization
 from concord.cli.xref_cmd import xref_app
 from concord.settings import STARTER_CONFIG
 from concord.storage.sql.database import current_revision, migrate, open_engine
@@ -32,11 +35,14 @@ app.add_typer(mappings_app, name="mappings")
 app.add_typer(replay_app, name="replay")
 app.add_typer(schema_app, name="schema")
 app.add_typer(sandbox_app, name="sandbox")
+app.add_typer(shadow_app, name="shadow")
 app.add_typer(xref_app, name="xref")
 audit_app = typer.Typer(help="The tamper-evident audit log.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
 app.command("demo")(demo)
 app.command("sync")(sync)
+app.command("sla")(sla)
+app.command("utilization")(utilization)
 
 
 @app.command()

@@ -21,6 +21,7 @@ from rich.progress import (
 from concord.cli.common import ConfigOption, DatabaseOption, console, engine, errors, is_tty
 from concord.connectors.backfill import Backfill, BackfillProgress
 from concord.connectors.base import PlatformConnector
+from concord.connectors.shadow import ShadowConnector
 from concord.engine.errors import ConcordError
 
 
@@ -50,9 +51,11 @@ def sync(
     """Pull a platform object's history into Concord (resumable: run it again to go on)."""
     start = _since(since)
     with engine(config, database) as concord:
-        connector = concord.connectors.get(system)
-        if not isinstance(connector, PlatformConnector):
-            known = ", ".join(n for n, c in concord.connectors.items() if isinstance(c, PlatformConnector))
+        # A backfill only reads: a shadowed system's own connector does it.
+        platforms = {name: _platform(c) for name, c in concord.connectors.items()}
+        connector = platforms.get(system)
+        if connector is None:
+            known = ", ".join(n for n, c in platforms.items() if c is not None)
             errors.print(f"[red]No platform connector named '{system}'[/]; configured: {known or 'none'}")
             raise typer.Exit(2)
         canonical = _canonical(connector, object_type)
@@ -64,6 +67,12 @@ def sync(
         f"({result.recorded} new, {result.duplicates} already recorded, {result.rejected} rejected "
         f"into the exception queue) at {result.rate:,.0f} records/s."
     )
+
+
+def _platform(connector: object) -> PlatformConnector | None:
+    if isinstance(connector, ShadowConnector):
+        connector = connector.inner
+    return connector if isinstance(connector, PlatformConnector) else None
 
 
 def _canonical(connector: PlatformConnector, name: str) -> str:
