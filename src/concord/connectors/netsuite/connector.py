@@ -12,6 +12,9 @@ but a mapping writes inline (a sales order's ``billingSchedule`` given as its fi
 is upserted first, by an external id derived from the owner's, and referenced by its id.
 
 ``get`` reads records by internal id through SuiteQL, the columns a poll reads, so the same mapping applies.
+Transactions are rows of SuiteQL's ``transaction`` table, picked by their ``type``. What a mapping names
+under ``children`` (a sublist, or a record written inline such as a sales order's billing schedule) is read
+with each record, by a poll and by ``get`` alike, through the REST API (see ``children``).
 
 Configuration (``[concord.connectors.netsuite]``) is a ``NetSuiteSpec`` plus ``kind`` and the poll's
 overlap; the private key comes from a file or the environment, never from the configuration file.
@@ -19,7 +22,8 @@ overlap; the private key comes from a file or the environment, never from the co
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,6 +32,7 @@ from concord.connectors.base import (
     ConnectorServices,
     PlatformConnector,
     PlatformWrite,
+    PolledPage,
     PolledRecord,
     WriteOutcome,
     build_platform,
@@ -45,15 +50,17 @@ from concord.connectors.netsuite.changes import (
     changed_since,
     digest,
 )
+from concord.connectors.netsuite.children import (
+    DEPENDENT_RECORDS,
+    dependent_columns,
+    suiteql_source,
+    with_children,
+)
 from concord.connectors.netsuite.client import NetSuiteClient
 from concord.connectors.netsuite.cursor import StampCursor
 from concord.connectors.netsuite.spec import NetSuiteSpec
 from concord.engine.errors import ConcordError, TransientError
 from concord.mapping import ObjectMapping
-
-DEPENDENT_RECORDS: Mapping[str, Mapping[str, str]] = {"salesOrder": {"billingSchedule": "billingSchedule"}}
-"""Per record type, the reference fields a mapping may write inline (as the referenced record's fields),
-and the record type each refers to."""
 
 IDS_PER_READ = 500
 """Internal ids per ``get`` query (``WHERE id IN (...)``)."""
@@ -84,8 +91,20 @@ class NetSuiteConnector(PlatformConnector):
 
     def open_poll(self, mapping: ObjectMapping, cursor: str | None, priority: Priority) -> ChangePoll:
         columns = [f.lower() for f in self._fields(mapping)]
-        table = mapping.platform_object.lower()
-        return changed_since(self.client, table, columns, cursor, self.overlap, priority=priority)
+        table, where = suiteql_source(mapping.platform_object)
+        return changed_since(
+            self.client, table, columns, cursor, self.overlap, where=where, priority=priority
+        )
+
+    async def stream(
+        self, mapping: ObjectMapping, cursor: str | None, page_size: int, priority: Priority = Priority.NORMAL
+    ) -> AsyncGenerator[PolledPage, None]:
+        pages = super().stream(mapping, cursor, page_size, priority)
+        try:
+            async for page in pages:
+                yield replace(page, records=await with_children(self.client, mapping, page.records))
+        finally:
+            await pages.aclose()
 
     def polled(self, mapping: ObjectMapping, item: ChangedRecord) -> PolledRecord:
         row = {name: item.record.get(name.lower()) for name in self._fields(mapping)}
@@ -94,14 +113,16 @@ class NetSuiteConnector(PlatformConnector):
 
     @staticmethod
     def _fields(mapping: ObjectMapping) -> list[str]:
-        return [f for f in mapping.source_fields() if f.lower() not in ("id", "lastmodifieddate")]
+        fields = [f for f in mapping.source_fields() if f.lower() not in ("id", "lastmodifieddate")]
+        return fields + dependent_columns(mapping)
 
     def cursor_since(self, moment: datetime) -> str:
         return StampCursor.starting_at(moment, ZoneInfo(self.client.spec.time_zone)).encode()
 
     async def fetch(self, mapping: ObjectMapping, system_ids: Sequence[str]) -> Sequence[PolledRecord]:
         columns = [f.lower() for f in self._fields(mapping)]
-        table = mapping.platform_object.lower()
+        table, where = suiteql_source(mapping.platform_object)
+        picked = f" AND {where}" if where else ""
         stamped = table not in UNSTAMPED_TABLES
         stamp_column = [f"TO_CHAR(lastmodifieddate, '{STAMP_MASK}') AS {STAMP_ALIAS}"] if stamped else []
         zone = ZoneInfo(self.client.spec.time_zone)
@@ -109,7 +130,8 @@ class NetSuiteConnector(PlatformConnector):
         found: list[PolledRecord] = []
         for start in range(0, len(ids), IDS_PER_READ):
             select = ", ".join(["id", *stamp_column, *columns])
-            sql = f"SELECT {select} FROM {table} WHERE id IN ({', '.join(ids[start : start + IDS_PER_READ])})"
+            listed = ", ".join(ids[start : start + IDS_PER_READ])
+            sql = f"SELECT {select} FROM {table} WHERE id IN ({listed}){picked}"
             async for row in self.client.query(sql):
                 values = {k: v for k, v in row.items() if k != STAMP_ALIAS}
                 if stamped:
@@ -119,7 +141,7 @@ class NetSuiteConnector(PlatformConnector):
                     stamp, changed_at = UNSTAMPED, datetime.now(UTC)
                 item = ChangedRecord(str(row["id"]), stamp, changed_at, False, values, digest(values))
                 found.append(self.polled(mapping, item))
-        return found
+        return await with_children(self.client, mapping, found)
 
     async def write(self, mapping: ObjectMapping, writes: Sequence[PlatformWrite]) -> Sequence[WriteOutcome]:
         record_type = mapping.platform_object

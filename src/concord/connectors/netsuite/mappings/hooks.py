@@ -5,6 +5,7 @@ A sales order needs a service item on each line; which item the firm sells contr
 account, so it comes from the reference table ``netsuite_item_id`` (key ``contract``). NetSuite keeps a
 billing schedule as a record of its own; the schedule is written inline here and the connector saves it
 first, by an external id derived from the contract's (see ``concord.connectors.netsuite.connector``).
+Reading a contract back is ``contracts``'s job.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 
 from concord.mapping.context import MappingContext
 
-__all__ = ["ITEMS", "billing_schedule", "contract_lines"]
+__all__ = ["DESCRIPTION", "FREQUENCIES", "ITEMS", "SCHEDULE_TYPES", "billing_schedule", "contract_lines"]
 
 ITEMS = "netsuite_item_id"
 """Reference table: what the firm sells (``contract``) → the internal id of its NetSuite service item."""
@@ -28,6 +29,10 @@ SCHEDULE_TYPES = {
 """Billing basis → NetSuite billing schedule type."""
 
 FREQUENCIES = {"weekly": "WEEKLY", "monthly": "MONTHLY", "quarterly": "QUARTERLY", "annually": "ANNUALLY"}
+"""Billing frequency → NetSuite billing schedule frequency."""
+
+DESCRIPTION = "custcol_concord_description"
+"""Custom column of a recurrence: the description of its billing plan line."""
 
 _NAMES = {
     "milestone": "Fixed fee by milestone",
@@ -87,6 +92,10 @@ def _recurrence(line: Mapping[str, Any]) -> dict[str, Any]:
         recurrence["milestone"] = str(line["milestone_name"])
     if line.get("due_date"):
         recurrence["recurrenceDate"] = str(line["due_date"])
+    # A recurrence has no description of its own: Concord keeps the line's in a custom column, unless it
+    # is the milestone's name (contracts.billing_plan reads it back).
+    if line.get("description") and line.get("description") != line.get("milestone_name"):
+        recurrence[DESCRIPTION] = str(line["description"])
     return recurrence
 
 
