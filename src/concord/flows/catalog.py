@@ -100,11 +100,98 @@ def _time_to_erp(settings: Settings) -> FlowBundle:
     return FlowBundle((time_to_erp(config),), _canonical("TimeEntry"), sources)
 
 
+def _expenses_to_erp(settings: Settings) -> FlowBundle:
+    from concord.flows.expense_posting_config import load_expense_posting
+    from concord.flows.expenses_to_erp import FLOW_NAME, expenses_to_erp
+
+    config = load_expense_posting(settings.expense_posting)
+    _connectors_for(FLOW_NAME, config.systems.model_dump(), settings, settings.expense_posting)
+    # The exchange rates are a reference table of the configuration, read once at start-up.
+    rates = config.exchange_rates.rate_table(settings.reference_tables)
+    # The PSA's expenses start the flow.
+    sources = _trigger(settings, config.systems.psa, "ExpenseItem")
+    return FlowBundle((expenses_to_erp(config, rates),), _canonical("ExpenseItem"), sources)
+
+
+def _change_orders(settings: Settings) -> FlowBundle:
+    from concord.flows.change_orders import FLOW_NAME, change_orders
+    from concord.flows.change_orders_config import load_change_orders
+
+    config = load_change_orders(settings.change_orders)
+    _connectors_for(FLOW_NAME, config.systems.model_dump(), settings, settings.change_orders)
+    # The CRM's change orders start the flow.
+    sources = _trigger(settings, config.systems.crm, "ChangeOrder")
+    return FlowBundle((change_orders(config),), _canonical("ChangeOrder"), sources)
+
+
+def _revenue(settings: Settings) -> FlowBundle:
+    from concord.flows.revenue import revenue_flows
+    from concord.flows.revenue_config import load_revenue
+
+    config = load_revenue(settings.revenue)
+    _connectors_for("revenue", config.systems.model_dump(), settings, settings.revenue)
+    # The PSA's time entries and milestones, and the ERP's accounting periods, start the flows.
+    psa, erp = config.systems.psa, config.systems.erp
+    sources = (
+        *_trigger(settings, psa, "TimeEntry"),
+        *_trigger(settings, psa, "Milestone"),
+        *_trigger(settings, erp, "AccountingPeriod"),
+    )
+    schemas = [_canonical(name) for name in ("TimeEntry", "Milestone", "AccountingPeriod")]
+
+    def register(changes: ChangeSchemas) -> None:
+        for schema in schemas:
+            schema(changes)
+
+    return FlowBundle(revenue_flows(config), register, sources)
+
+
+def _billing(settings: Settings) -> FlowBundle:
+    from concord.flows.billing import FLOW_NAME, billing, subscription_billing
+    from concord.flows.billing_config import load_billing
+
+    config = load_billing(settings.billing)
+    _connectors_for(FLOW_NAME, config.systems.model_dump(), settings, settings.billing)
+    # The PSA's time, expenses and milestones start a project's billing; the ERP's accounting periods
+    # (month ends) start the subscription billing.
+    psa, erp = config.systems.psa, config.systems.erp
+    started_by = [(psa, "TimeEntry"), (psa, "ExpenseItem"), (psa, "Milestone"), (erp, "AccountingPeriod")]
+    sources = tuple(source for system, kind in started_by for source in _trigger(settings, system, kind))
+
+    def register(schemas: ChangeSchemas) -> None:
+        for _, kind in started_by:
+            _canonical(kind)(schemas)
+
+    return FlowBundle((billing(config), subscription_billing(config)), register, sources)
+
+
+def _utilization(settings: Settings) -> FlowBundle:
+    from concord.flows.utilization import FLOW_NAME, utilization
+    from concord.flows.utilization_config import load_utilization
+
+    config = load_utilization(settings.utilization)
+    _connectors_for(FLOW_NAME, config.systems.model_dump(), settings, settings.utilization)
+    # The PSA's assignments and time entries start the flow.
+    started_by = ("Assignment", "TimeEntry")
+    sources = tuple(source for kind in started_by for source in _trigger(settings, config.systems.psa, kind))
+
+    def register(schemas: ChangeSchemas) -> None:
+        for kind in started_by:
+            _canonical(kind)(schemas)
+
+    return FlowBundle((utilization(config),), register, sources)
+
+
 CATALOG: dict[str, Callable[[Settings], FlowBundle]] = {
     "mirror": _mirror,
     "align_customer": _alignment("Customer"),
     "opportunity_to_project": _opportunity_to_project,
     "time_to_erp": _time_to_erp,
+    "billing": _billing,
+    "revenue": _revenue,
+    "expenses_to_erp": _expenses_to_erp,
+    "change_orders": _change_orders,
+    "utilization": _utilization,
 }
 
 

@@ -1,0 +1,126 @@
+"""The project billing flow's steps over the answers of the reads, without an engine: what each asks, what
+it sends, and that what it invoiced is remembered only once the ERP has the invoices."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from concord.domain.messages import JSON
+from concord.engine.flows import INPUTS, Flow, StepContext
+from concord.flows.billing import BILLED, billing, billing_key
+from concord.flows.billing_config import BillingConfig
+from unit.domain.rule_facts import entry, tm_contract
+from unit.domain.samples import CONTRACT_ID, PROJECT_ID, RESOURCE_ID
+
+READ_AT = "2026-04-02T06:00:00+00:00"
+FLOW: Flow = billing(BillingConfig())
+
+
+def _context(records: list[Any], state: JSON | None = None, **results: list[JSON]) -> StepContext:
+    gathered = {
+        record.global_id: {"payload": record.model_dump(mode="json"), "at": READ_AT} for record in records
+    }
+    return StepContext(
+        instance_id=f"billing:{PROJECT_ID}",
+        flow_key=PROJECT_ID,
+        trigger={},
+        state={**(state or {}), INPUTS: gathered},
+        results=dict(results),
+        generation=1,
+    )
+
+
+def _step(name: str, ctx: StepContext) -> list[Any]:
+    return list(FLOW.steps[FLOW.step_index(name)].run(ctx))
+
+
+def _project() -> JSON:
+    record = {"contract_id": CONTRACT_ID, "name": "Globex ERP rollout"}
+    return {
+        "system": "netsuite",
+        "global_id": PROJECT_ID,
+        "found": True,
+        "record": record,
+        "read_at": READ_AT,
+    }
+
+
+def _contract(**answer: Any) -> JSON:
+    record = tm_contract().model_dump(mode="json")
+    return {
+        "system": "netsuite",
+        "global_id": CONTRACT_ID,
+        "system_id": "3811",
+        "found": True,
+        "record": record,
+        "read_at": READ_AT,
+        **answer,
+    }
+
+
+def test_the_reads_ask_the_erp_for_the_project_and_its_contract_and_the_psa_for_the_people() -> None:
+    ctx = _context([entry()])
+    commands = _step("read", ctx)
+    assert [(c.target, c.action, c.object_type, c.payload) for c in commands] == [
+        ("netsuite", "get", "Project", {"global_id": PROJECT_ID}),
+        ("kantata", "get", "Resource", {"global_id": RESOURCE_ID}),
+    ]
+    resource = {
+        "system": "kantata",
+        "global_id": RESOURCE_ID,
+        "found": True,
+        "invalid": "no employee id",
+        "values": {"name": "Ada Byron"},
+        "read_at": READ_AT,
+    }
+    ctx.results["read"] = [resource, _project()]  # answers come back in any order
+    [get] = _step("read_contract", ctx)
+    assert (get.object_type, get.payload) == ("Contract", {"global_id": CONTRACT_ID})
+    assert _step("read", _context([entry(status="draft", approved_at=None, approver_id=None)])) == []
+
+
+def test_the_invoices_are_remembered_only_once_the_erp_has_them() -> None:
+    worked = entry()
+    ctx = _context([worked], read=[_project()], read_contract=[_contract()])
+    [upsert] = _step("bill", ctx)
+    assert (upsert.action, upsert.object_type) == ("upsert", "InvoiceEvent")
+    assert upsert.payload["amount"] == {"amount": "1125.00", "currency": "USD"}
+    assert BILLED not in ctx.state  # the ERP may still refuse it: decided again then
+
+    again = _context([worked], ctx.state, read=[_project()], read_contract=[_contract()])
+    assert [c.payload["global_id"] for c in _step("bill", again)] == [upsert.payload["global_id"]]
+    assert _step("billed", again) == [] and BILLED in again.state
+    assert billing_key("TimeEntry", upsert.payload["lines"][0]["source_ids"][0]) in [
+        k for k, _ in again.settled
+    ]
+    done = _context([worked], again.state, read=[_project()], read_contract=[_contract()])
+    assert _step("bill", done) == []
+
+
+def test_a_contract_whose_erp_schedule_names_no_period_is_billed_at_the_default_frequency() -> None:
+    values = {k: v for k, v in tm_contract().model_dump(mode="json").items() if k not in ENVELOPE}
+    values["billing_plan"] = {"basis": "time_and_materials_period"}
+    unread = _contract(record=None, invalid="billing_plan: needs a billing frequency", values=values)
+    ctx = _context([entry(work_date=date(2026, 3, 2))], read=[_project()], read_contract=[unread])
+    [upsert] = _step("bill", ctx)
+    assert (upsert.payload["period_start"], upsert.payload["period_end"]) == ("2026-03-01", "2026-03-31")
+
+
+def test_a_project_without_a_contract_opens_one_exception_and_reads_no_further() -> None:
+    unlinked = {**_project(), "record": {"name": "Globex ERP rollout"}}
+    ctx = _context([entry()], read=[unlinked])
+    assert _step("read_contract", ctx) == []
+    [report] = ctx.reports
+    assert report.business.key == billing_key("Project", PROJECT_ID)
+    assert "Approved work on project 'Globex ERP rollout' was not billed" in report.message
+
+
+ENVELOPE = {
+    "global_id",
+    "system_ids",
+    "source_system",
+    "source_changed_at",
+    "source_version",
+    "correlation_id",
+}
