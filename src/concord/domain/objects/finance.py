@@ -125,6 +125,8 @@ class RevenueEvent(CanonicalRecord):
 
     contract_id: GlobalId
     project_id: GlobalId | None = None
+    legal_entity_code: Code | None = None
+    """The legal entity that books the revenue (the contract's), when known: the ERP subsidiary."""
     recognition_basis: RecognitionBasis
     amount: Money
     """Revenue recognised; negative when recognition is reversed."""
@@ -316,6 +318,8 @@ class AccountingPeriod(CanonicalRecord):
     end_date: date
     closed: bool
     """Closed, or locked for all postings."""
+    payables_locked: bool = False
+    """Locked for payables only (expense reports, vendor bills); other postings still go in."""
     summary: bool = False
     """A quarter or year that groups base periods; nothing is posted into it."""
     adjustment: bool = False

@@ -110,6 +110,9 @@ JOB = RecordType(
         Field("currency", R),
         Field("jobType", R),
         Field("comments", T),
+        # Created by Concord's SuiteCloud customization (the contract a project delivers), so SuiteQL knows
+        # the column on every project, empty where it is not set, as in an account with it installed.
+        Field("custentity_concord_contract", T),
     ),
     id_sequence="entity",
     suiteql_table="job",
