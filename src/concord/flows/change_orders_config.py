@@ -1,0 +1,59 @@
+"""How approved change orders reach the PSA and the ERP (domain.md §3.6), as configuration: the systems
+that play each part, whether a fixed-fee change order's one unpriced milestone bills its value, and how
+long Concord lets a contract's change orders settle before it applies them.
+
+It is data, a YAML file (``change_orders.yaml`` beside this module is the shipped default; point
+``change_orders`` in concord.toml at your own). A file that cannot be used is refused at start-up with
+every problem as ``file:line: what is wrong; how to fix it``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, StringConstraints
+
+from concord.engine.flows import Gathering
+from concord.flows.config_file import load_config_file
+from concord.flows.time_posting_config import Settle
+from concord.settings import SHIPPED_CHANGE_ORDERS
+
+__all__ = ["ChangeOrderConfig", "ChangeOrderSystems", "load_change_orders"]
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChangeOrderSystems(_Strict):
+    """The configured connectors that play each part (names as in concord.toml)."""
+
+    crm: Text = "salesforce"
+    psa: Text = "kantata"
+    erp: Text = "netsuite"
+
+
+class ChangeOrderConfig(_Strict):
+    """The firm's change order policy."""
+
+    systems: ChangeOrderSystems = ChangeOrderSystems()
+    single_milestone_bills_value: bool = True
+    """A change order to a contract billed by milestones that names one new milestone without a fee bills
+    its value (what its other new milestones do not) on that milestone."""
+    settle: Settle = Settle(quiet_s=2.0, max_wait_s=30.0)
+
+    def gathering(self) -> Gathering:
+        """How a contract's change orders wait to settle."""
+        return Gathering(quiet_s=self.settle.quiet_s, max_wait_s=self.settle.max_wait_s)
+
+
+def load_change_orders(path: Path | None = None) -> ChangeOrderConfig:
+    """The configuration in ``path`` (the shipped one by default).
+
+    Raises:
+        ConfigError: the file cannot be used; the message lists every problem with its line and fix.
+    """
+    return load_config_file(ChangeOrderConfig, path or SHIPPED_CHANGE_ORDERS, "change order configuration")
