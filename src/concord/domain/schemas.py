@@ -27,6 +27,7 @@ from concord.domain.objects import (
     Contract,
     Customer,
     ExpenseItem,
+    ExpensePosting,
     InvoiceEvent,
     LegalEntity,
     Milestone,
@@ -158,6 +159,7 @@ CANONICAL_MODELS: Final = _registry(
         PurchaseCommitment,
         TimePosting,
         AccountingPeriod,
+        ExpensePosting,
     ]
 )
 """Every canonical object of domain.md §2: schema name → model class."""

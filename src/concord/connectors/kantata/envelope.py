@@ -37,6 +37,11 @@ _TARGETS = {
     "current_assignments": "assignments",
     "workspace_role": "roles",
 }
+# Associations whose collection depends on the record's own: an expense's submissions are expense reports.
+_TARGETS_BY_COLLECTION = {
+    ("expenses", "active_submission"): "expense_report_submissions",
+    ("expenses", "recent_submission"): "expense_report_submissions",
+}
 
 
 def plural(name: str) -> str:
@@ -53,9 +58,13 @@ def singular(name: str) -> str:
     return name[:-1] if name.endswith("s") else name
 
 
-def target_of(association: str) -> str:
-    """The collection an association's records are side-loaded in."""
-    return _TARGETS.get(association) or plural(association)
+def target_of(association: str, collection: str | None = None) -> str:
+    """The collection an association's records (of a record of ``collection``) are side-loaded in."""
+    return (
+        _TARGETS_BY_COLLECTION.get((collection or "", association))
+        or _TARGETS.get(association)
+        or plural(association)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +99,7 @@ class Envelope:
             if not isinstance(ref, Mapping):
                 return None
             return self._one(str(ref.get("key")), ref.get("id"))
-        target = target_of(association)
+        target = target_of(association, self.key)
         ids_field = f"{singular(association)}_ids"
         if ids_field in record:
             found = (self._one(target, rid) for rid in record.get(ids_field) or ())

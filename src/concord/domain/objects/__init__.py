@@ -33,6 +33,7 @@ from concord.domain.objects.enums import (
     RecognitionBasis,
     TimeEntryStatus,
 )
+from concord.domain.objects.expense_postings import ExpensePosting
 from concord.domain.objects.finance import (
     AccountingPeriod,
     InvoiceEvent,
@@ -68,6 +69,7 @@ __all__ = [
     "Contract",
     "Customer",
     "ExpenseItem",
+    "ExpensePosting",
     "ExpenseStatus",
     "InvoiceEvent",
     "InvoiceLine",

@@ -11,6 +11,7 @@ from concord.sandbox.core.docstore import DocStore
 from concord.sandbox.core.settings import EmulatorSettings
 from concord.sandbox.core.state import SandboxState
 from concord.sandbox.kantata.errors import KantataApiError, KantataErrorFormatter
+from concord.sandbox.kantata.expense_approvals import create_expense_approval_router
 from concord.sandbox.kantata.http import RequestIdMiddleware, kantata_error_handler
 from concord.sandbox.kantata.oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, create_oauth_router
 from concord.sandbox.kantata.profile import KANTATA_PROFILE, MinuteRateLimiter, RateBudget
@@ -55,6 +56,7 @@ def create_app(settings: EmulatorSettings) -> FastAPI:
             create_feed_router(service),
             create_external_reference_router(service),
             create_approval_router(service),
+            create_expense_approval_router(service),
         ],
         on_reset=after_reset,
         store=store,

@@ -1,5 +1,5 @@
-"""The ``timesheet_submissions`` resource (read side; its writes live in
-:mod:`concord.sandbox.kantata.approvals`)."""
+"""The ``timesheet_submissions`` and ``expense_report_submissions`` resources (read side; their writes
+live in :mod:`concord.sandbox.kantata.approvals` and :mod:`concord.sandbox.kantata.expense_approvals`)."""
 
 from __future__ import annotations
 
@@ -39,3 +39,34 @@ TIMESHEET_SUBMISSIONS = ResourceSpec(
         }
     ),
 )
+
+EXPENSE_REPORT_SUBMISSIONS = ResourceSpec(
+    collection="expense_report_submissions",
+    singular="expense_report_submission",
+    subject_type="ExpenseReportSubmission",
+    event_subject="expense_report",
+    fields=(),
+    associations={
+        "user": BelongsTo("user_id", "users", always_rendered=False),
+        "workspace": BelongsTo("workspace_id", "workspaces", always_rendered=False),
+        "expenses": HasMany("expenses", "recent_submission_id", "expense_ids"),
+        "external_references": HasMany(
+            "external_references",
+            "subject_id",
+            "external_reference_ids",
+            (("subject_type", "ExpenseReportSubmission"),),
+        ),
+    },
+    orders=("created_at", "updated_at"),
+    default_order="created_at:desc",
+    hooks=ResourceHooks(
+        filters={
+            "workspace_id": equals("workspace_id"),
+            "workspace_ids": one_of("workspace_id"),
+            "user_ids": one_of("user_id"),
+            "statuses": text_one_of("status"),
+        }
+    ),
+)
+"""The ``expense_report_submissions`` resource (read side; its writes live in
+:mod:`concord.sandbox.kantata.expense_approvals`)."""

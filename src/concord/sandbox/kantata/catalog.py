@@ -291,6 +291,12 @@ EXPENSES = ResourceSpec(
         "workspace": BelongsTo("workspace_id", "workspaces"),
         "user": BelongsTo("user_id", "users"),
         "story": BelongsTo("story_id", "stories"),
+        "active_submission": BelongsTo(
+            "active_submission_id", "expense_report_submissions", always_rendered=False
+        ),
+        "recent_submission": BelongsTo(
+            "recent_submission_id", "expense_report_submissions", always_rendered=False
+        ),
         "external_references": _external_refs("Expense"),
     },
     orders=("created_at", "date", "updated_at"),

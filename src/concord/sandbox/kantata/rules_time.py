@@ -164,7 +164,9 @@ def prepare_expense(new: Record, old: Record | None, ctx: WriteContext) -> None:
             ("is_invoiced", False),
             ("taxable", False),
             ("user_can_edit", True),
+            ("approved", False),
             ("active_submission_id", None),
+            ("recent_submission_id", None),
         ):
             if new.get(attribute) is None:
                 new[attribute] = default

@@ -35,7 +35,10 @@ class KantataService:
         self.clock = clock
         self.events_spec = events.build_events_spec(clock)
         self.catalog: Catalog = build_catalog(
-            self.events_spec, external_refs.EXTERNAL_REFERENCES, approvals_spec.TIMESHEET_SUBMISSIONS
+            self.events_spec,
+            external_refs.EXTERNAL_REFERENCES,
+            approvals_spec.TIMESHEET_SUBMISSIONS,
+            approvals_spec.EXPENSE_REPORT_SUBMISSIONS,
         )
         collections = [spec.collection for spec in self.catalog.specs if spec is not self.events_spec]
         self.repo = KantataRepository(store, [*collections, RESOLUTIONS])

@@ -1,6 +1,6 @@
-"""Code the Kantata mapping files call: approval states, which Kantata keeps on timesheet submissions
-rather than on the time entry itself (see ``concord.connectors.kantata.approvals``), and the rate card a
-new project is priced with.
+"""Code the Kantata mapping files call: approval states, which Kantata keeps on timesheet (and expense
+report) submissions rather than on the time entry (or expense) itself (see
+``concord.connectors.kantata.approvals``), and the rate card a new project is priced with.
 
 Time entries must be read with ``include=active_submission,recent_submission,workspace`` for these to
 judge them; without, ``approval_of`` fails the record with a message saying so.
@@ -17,6 +17,7 @@ from concord.mapping.context import MappingContext
 __all__ = [
     "RATE_CARDS",
     "currency_and_rate_card",
+    "expense_approver",
     "expense_status",
     "time_entry_approved_at",
     "time_entry_approver",
@@ -44,10 +45,30 @@ def time_entry_approved_at(record: Mapping[str, Any], context: MappingContext) -
 
 
 def expense_status(record: Mapping[str, Any], context: MappingContext) -> str:
-    """Approved when Kantata says so, submitted while on an expense report, draft otherwise."""
-    if record.get("approved"):
+    """Approved when Kantata says so (or its expense report is approved), submitted while its report is
+    pending, rejected when its latest report was rejected, draft otherwise.
+
+    Expenses are read with ``include=active_submission,recent_submission`` (their expense report
+    submissions); a record read without still tells approved, submitted and draft apart.
+    """
+    active, recent = record.get("active_submission"), record.get("recent_submission")
+    if record.get("approved") or (isinstance(active, Mapping) and active.get("status") == "approved"):
         return "approved"
-    return "submitted" if record.get("active_submission_id") else "draft"
+    if active or record.get("active_submission_id"):
+        return "submitted"
+    if isinstance(recent, Mapping) and recent.get("status") == "rejected":
+        return "rejected"
+    return "draft"
+
+
+def expense_approver(record: Mapping[str, Any], context: MappingContext) -> str | None:
+    """The Kantata user who approved or rejected the expense's report (None while draft or submitted)."""
+    status = expense_status(record, context)
+    submission = record.get("active_submission" if status == "approved" else "recent_submission")
+    if status not in ("approved", "rejected") or not isinstance(submission, Mapping):
+        return None
+    approver = submission.get("current_resolution_creator_id")
+    return None if approver is None else str(approver)
 
 
 def currency_and_rate_card(currency: Any, context: MappingContext) -> Mapping[str, Any]:
