@@ -8,10 +8,13 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from concord.engine.errors import ConcordError
 from concord.mapping import MappingSet
+
+if TYPE_CHECKING:
+    from concord.storage.sql.store import SqlStore
 
 T = TypeVar("T")
 
@@ -39,6 +42,9 @@ class ConnectorServices:
     mappings: MappingSet
     xref: CrossReferencePort
     reference_tables: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+    store: SqlStore | None = None
+    """Concord's own store, for the connectors whose system it is (the analytics sink); None in tests that
+    build platform connectors alone."""
 
 
 class MappingScope:

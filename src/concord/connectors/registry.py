@@ -2,8 +2,8 @@
 ``concord.connectors`` entry-point group. An unknown kind is refused with the kinds that exist.
 
 A factory is called as ``factory(name, options, services, governor)``: the connector's configured name,
-its options, the services every platform connector gets (mappings, cross-reference, reference tables)
-and the system's shared quota budget.
+its options, the services every platform connector gets (mappings, cross-reference, reference tables; the
+analytics sink gets the store there too) and the system's shared quota budget.
 """
 
 from __future__ import annotations
@@ -29,12 +29,14 @@ _BUILTIN: dict[str, str] = {
     "salesforce": "concord.connectors.salesforce.connector:salesforce_connector",
     "kantata": "concord.connectors.kantata.connector:kantata_connector",
     "netsuite": "concord.connectors.netsuite.connector:netsuite_connector",
+    "analytics": "concord.connectors.analytics:analytics_connector",
 }
-_NEEDS_SERVICES = {"salesforce", "kantata", "netsuite"}
+_NEEDS_SERVICES = {"salesforce", "kantata", "netsuite", "analytics"}
 
 
 def needs_services(options: Mapping[str, Any], name: str) -> bool:
-    """Whether the connector configured as ``name`` is a platform connector (mappings, cross-reference)."""
+    """Whether the connector configured as ``name`` needs the services (a platform connector: mappings,
+    cross-reference; the analytics sink: the store)."""
     return str(options.get("kind", name)) in _NEEDS_SERVICES
 
 

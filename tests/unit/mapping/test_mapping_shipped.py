@@ -25,11 +25,13 @@ REQUIRED = {
     ("kantata", "time_entries", "TimeEntry"),
     ("kantata", "expenses", "ExpenseItem"),
     ("kantata", "stories", "Milestone"),
+    ("kantata", "assignments", "Assignment"),
     ("netsuite", "subsidiary", "LegalEntity"),
     ("netsuite", "customer", "Customer"),
     ("netsuite", "job", "Project"),
     ("netsuite", "timeBill", "TimeEntry"),
     ("netsuite", "journalEntry", "TimePosting"),
+    ("netsuite", "expenseReport", "ExpensePosting"),
     ("netsuite", "accountingPeriod", "AccountingPeriod"),
 }
 TWO_WAY = {
@@ -107,6 +109,7 @@ KANTATA_READ_ONLY = {
     "expenses": {"currency", "is_billable", "approved", "active_submission_id"},
     "stories": set(),
     "users": set(),
+    "assignments": set(),
 }
 KANTATA_COMMON = {"id", "created_at", "updated_at"}
 

@@ -50,7 +50,9 @@ REFERENCES = "external_references"
 
 INCLUDES: dict[str, tuple[str, ...]] = {
     "time_entries": ("active_submission", "recent_submission", "workspace", "story"),
+    "expenses": ("active_submission", "recent_submission"),
     "stories": ("workspace",),
+    "assignments": ("story", "assignee"),
 }
 """Associations each collection's mapping reads besides the record (Kantata joins them on request)."""
 
