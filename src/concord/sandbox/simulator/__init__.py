@@ -2,9 +2,10 @@
 
 Deals move through their stages and close in Salesforce, change orders are raised and approved there;
 project managers staff Kantata projects and complete milestones, consultants log time daily and submit
-timesheets, managers approve (or reject) them, expenses are filed; finance closes accounting periods in
-NetSuite. Everything goes through the emulators' own public APIs (tokens from their token endpoints,
-then REST), and the emulators' clocks are moved through the simulated days by their sandbox admin API.
+timesheets, managers approve (or reject) them, expenses are filed and submitted in expense reports,
+which managers approve (or reject) too; finance closes accounting periods in NetSuite. Everything goes
+through the emulators' own public APIs (tokens from their token endpoints, then REST), and the emulators'
+clocks are moved through the simulated days by their sandbox admin API.
 The same seed and the same starting data give the same actions.
 
 Example::

@@ -1,6 +1,6 @@
 """The calls the simulator makes, per platform, on top of ``PlatformClient``: SOQL and sObject Collections
-for Salesforce, paged lists, bulk creates and timesheet resolutions for Kantata, SuiteQL and record
-updates for NetSuite, and the sandbox admin clock of each emulator."""
+for Salesforce, paged lists, bulk creates and timesheet and expense report resolutions for Kantata,
+SuiteQL and record updates for NetSuite, and the sandbox admin clock of each emulator."""
 
 from __future__ import annotations
 
@@ -78,8 +78,8 @@ class SalesforceApi:
 
 
 class KantataApi:
-    """Kantata OX API v1 calls: paged index reads, creates (bulk where the platform has it), updates and
-    timesheet resolutions."""
+    """Kantata OX API v1 calls: paged index reads, creates (bulk where the platform has it), updates, and
+    timesheet and expense report submissions and resolutions."""
 
     def __init__(self, client: PlatformClient) -> None:
         self.client = client
@@ -165,6 +165,21 @@ class KantataApi:
     async def submit(self, submission: Record) -> Record | None:
         """Submit a timesheet (``workspace_id``, ``user_id``, ``title``, ``line_item_ids``)."""
         return await self.create_one("timesheet_submissions", "timesheet_submission", submission)
+
+    async def submit_expenses(self, submission: Record) -> Record | None:
+        """Submit an expense report (``workspace_id``, ``user_id``, ``title``, ``expense_ids``)."""
+        return await self.create_one("expense_report_submissions", "expense_report_submission", submission)
+
+    async def resolve_expenses(self, action: str, submission_id: str, description: str) -> Record | None:
+        """Approve, reject or cancel one expense report (the platform resolves them one at a time).
+
+        Returns:
+            The submission as it is now, ``None`` when refused (the reason goes to ``errors``).
+        """
+        path = f"/api/v1/expense_report_submissions/{quote(submission_id)}/{action}.json"
+        response = await self.client.send("PUT", path, body={"resolution": {"description": description}})
+        records = self._answered(response, f"expense report {submission_id} ({action})")
+        return records[0] if records else None
 
     async def resolve(self, action: str, submission_ids: Sequence[str], description: str) -> list[str]:
         """Approve, reject or cancel submissions, 100 a call (all or none per call, as the platform

@@ -1,10 +1,10 @@
 """How the firm's people behave: the rates and delays the simulator draws its decisions from.
 
 Rates are per working day unless said otherwise. The defaults give a consulting firm's usual rhythm: a
-win rate near 30 % of decided deals, most timesheets approved within one to three days, a few rejected,
-about one correction after approval per hundred timesheets, and every simulated week brings at least
-one of each rare case (a won deal, a change order, a correction after approval) so that even a short
-run shows them all.
+win rate near 30 % of decided deals, most timesheets and expense reports approved within one to three
+days, a few rejected, about one correction after approval per hundred timesheets, and every simulated
+week brings at least one of each rare case (a won deal, a change order, a correction after approval) so
+that even a short run shows them all.
 """
 
 from __future__ import annotations
@@ -44,6 +44,9 @@ class Behaviour:
         edit_after_approval: Share of approved timesheets reopened later to correct an entry.
         correction_days: Working days from approval to the reopening (low, high).
         expense: A consultant on a project files an expense.
+        expense_approval_delay: Working days from an expense report's submission to its decision, with
+            weights.
+        expense_rejected: Share of expense reports rejected (the consultant corrects and submits again).
         close_workday: The working day of a month on which the previous month's period is closed.
     """
 
@@ -74,6 +77,8 @@ class Behaviour:
     edit_after_approval: float = 0.01
     correction_days: tuple[int, int] = (1, 5)
     expense: float = 0.05
+    expense_approval_delay: tuple[tuple[int, int], ...] = ((1, 40), (2, 30), (3, 15), (6, 15))
+    expense_rejected: float = 0.05
     close_workday: int = 3
 
 

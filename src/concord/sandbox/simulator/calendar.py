@@ -14,11 +14,12 @@ class Checkpoint(Enum):
     MORNING = time(8, 0)
     """Project managers staff projects, start and finish them, complete milestones."""
     APPROVALS = time(9, 30)
-    """Managers approve or reject timesheets; corrections after approval are reopened."""
+    """Managers approve or reject timesheets and expense reports; corrections after approval are
+    reopened."""
     SALES = time(11, 0)
     """Sales moves deals, opens new ones, raises and approves change orders."""
     EVENING = time(17, 30)
-    """Consultants log time and expenses and submit timesheets."""
+    """Consultants log time and expenses and submit timesheets and expense reports."""
     MONTH_END = time(17, 45)
     """On the last working day of a month: the burst of late approvals."""
     CLOSE = time(18, 30)

@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 
-from concord.sandbox.simulator import approvals, deals, observe
+from concord.sandbox.simulator import approvals, deals, expense_reports, observe
 from concord.sandbox.simulator.apis import KantataApi, NetSuiteApi, SalesforceApi, SandboxClocks
 from concord.sandbox.simulator.auth import (
     kantata_authenticator,
@@ -61,6 +61,7 @@ async def _simulate_day(ctx: SimContext, pacer: Pacer, day: date) -> DayReport:
     await _act(report, run_morning(ctx, day, report))
     await pacer.reach(Checkpoint.APPROVALS.on(day))
     await _act(report, approvals.run_approvals(ctx, day, report))
+    await _act(report, expense_reports.run_expense_approvals(ctx, day, report))
     await pacer.reach(Checkpoint.SALES.on(day))
     await deals.run_sales(ctx, day, report)
     await run_change_orders(ctx, day, report)
@@ -70,6 +71,7 @@ async def _simulate_day(ctx: SimContext, pacer: Pacer, day: date) -> DayReport:
     if is_month_end(day):
         await pacer.reach(Checkpoint.MONTH_END.on(day))
         await _act(report, approvals.run_month_end(ctx, day, report))
+        await _act(report, expense_reports.run_expense_month_end(ctx, day, report))
     if workday_of_month(day) == ctx.behaviour.close_workday:
         await pacer.reach(Checkpoint.CLOSE.on(day))
         await run_close(ctx, day, report)
@@ -94,6 +96,7 @@ async def _observe(ctx: SimContext) -> None:
     await asyncio.gather(
         observe.read_drafts(ctx),
         approvals.adopt_open_timesheets(ctx),
+        expense_reports.adopt_open_expenses(ctx),
         observe.read_deals(ctx),
         observe.read_sales_reference(ctx),
     )

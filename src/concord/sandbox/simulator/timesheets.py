@@ -92,8 +92,9 @@ def _day_entries(
     return planned
 
 
-def _submission_day(ctx: SimContext, consultant: Consultant, day: date) -> bool:
-    """Whether this consultant submits today (Friday unless late this week; everyone at month-end)."""
+def submission_day(ctx: SimContext, consultant: Consultant, day: date) -> bool:
+    """Whether this consultant submits today (Friday unless late this week; everyone at month-end): their
+    timesheets, and their expense reports with them."""
     if is_month_end(day):
         return True
     if day.weekday() != FRIDAY:
@@ -112,7 +113,7 @@ def _plan_logging(ctx: SimContext, day: date, report: DayReport) -> list[_Planne
         today = [p for p in projects if p.workable_on(day)]
         desk = world.desk(consultant.user_id)
         dice = ctx.dice(day, "diligence", consultant.key)
-        submitting = _submission_day(ctx, consultant, day)
+        submitting = submission_day(ctx, consultant, day)
         for missed in list(desk.missed):
             that_day = [p for p in projects if p.workable_on(missed)]
             if submitting or dice.chance(ctx.behaviour.catch_up):
@@ -169,7 +170,7 @@ async def _submit_week(ctx: SimContext, day: date, report: DayReport) -> None:
     batches: list[tuple[str, list[Entry], bool]] = []
     for consultant in world.sorted_consultants():
         desk = world.desk(consultant.user_id)
-        everything = _submission_day(ctx, consultant, day)
+        everything = submission_day(ctx, consultant, day)
         monday = week_start(day)
         for workspace_id in sorted(desk.drafts, key=world.project_key):
             drafts = desk.drafts[workspace_id]

@@ -110,14 +110,47 @@ class Timesheet:
 
 
 @dataclass
+class Expense:
+    """An expense the simulator knows about."""
+
+    expense_id: str
+    key: str
+    user_id: str
+    workspace_id: str
+    day: date
+    notes: str
+
+
+@dataclass
+class ExpenseReport:
+    """An expense report submission (one consultant's expenses on one project) and what will happen to
+    it."""
+
+    submission_id: str
+    key: str
+    user_id: str
+    workspace_id: str
+    expenses: list[Expense]
+    submitted_on: date
+    decide_on: date
+    reject: bool
+    status: str = "pending"
+    resolved_on: date | None = None
+
+
+@dataclass
 class Desk:
-    """A consultant's own bookkeeping: entries not submitted yet and days not logged yet."""
+    """A consultant's own bookkeeping: entries and expenses not submitted yet and days not logged yet."""
 
     drafts: dict[str, list[Entry]] = field(default_factory=dict)
     """workspace id → entries logged but not submitted."""
     missed: list[date] = field(default_factory=list)
     to_fix: list[Timesheet] = field(default_factory=list)
     """Rejected timesheets waiting for a correction and a new submission."""
+    expenses: dict[str, list[Expense]] = field(default_factory=dict)
+    """workspace id → expenses filed but not submitted."""
+    reports_to_fix: list[ExpenseReport] = field(default_factory=list)
+    """Rejected expense reports waiting for a correction and a new submission."""
 
 
 @dataclass
@@ -179,6 +212,8 @@ class World:
     """user id → desk."""
     pending: list[Timesheet] = field(default_factory=list)
     approved: list[Timesheet] = field(default_factory=list)
+    pending_reports: list[ExpenseReport] = field(default_factory=list)
+    """Expense reports submitted and not decided yet."""
     deals: dict[str, Deal] = field(default_factory=dict)
     """opportunity id → deal."""
     accounts: dict[str, tuple[str, str]] = field(default_factory=dict)
