@@ -14,6 +14,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -40,9 +41,7 @@ def _concord(*args: str, cwd: Path) -> str:
     return done.stdout
 
 
-@pytest.fixture(scope="module")
-def month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
-    folder = tmp_path_factory.mktemp("month")
+def _month(folder: Path, *extra: str) -> Iterator[tuple[Path, dict[str, Any]]]:
     data = folder / ".sandbox"
     _concord(
         "sandbox",
@@ -70,11 +69,30 @@ def month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict
             str(data),
             "--workdir",
             str(folder / "work"),
+            *extra,
             cwd=folder,
         )
         yield folder, json.loads((folder / "summary.json").read_text())
     finally:
         _concord("sandbox", "down", "--data-dir", str(data), cwd=folder)
+
+
+@pytest.fixture(scope="module")
+def calm_month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
+    yield from _month(tmp_path_factory.mktemp("calm"))
+
+
+@pytest.fixture(scope="module")
+def rough_month(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, dict[str, Any]]]:
+    """The same month with the platforms misbehaving and Concord's worker killed three times."""
+    yield from _month(tmp_path_factory.mktemp("rough"), "--faults", "--engine-kills", "3")
+
+
+@pytest.fixture(params=["calm", "rough"])
+def month(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any]]:
+    """Each month, calm and rough, must end in a state that passes the same checks."""
+    found: tuple[Path, dict[str, Any]] = request.getfixturevalue(f"{request.param}_month")
+    return found
 
 
 class Platforms:
@@ -223,8 +241,10 @@ def _writes(urls: dict[str, str]) -> dict[str, int]:
     return counts
 
 
-def test_replaying_the_whole_month_changes_nothing_in_any_target(month: tuple[Path, dict[str, Any]]) -> None:
-    folder, summary = month
+def test_replaying_the_whole_month_changes_nothing_in_any_target(
+    calm_month: tuple[Path, dict[str, Any]],
+) -> None:
+    folder, summary = calm_month
     state = running_state((folder / ".sandbox").resolve())
     assert state is not None
     scenario = MonthScenario(firm="small", days=DAYS, data_dir=folder / ".sandbox", workdir=folder / "work")
@@ -241,3 +261,62 @@ def test_replaying_the_whole_month_changes_nothing_in_any_target(month: tuple[Pa
         assert _writes(state.urls) == before
     finally:
         concord.close()
+
+
+def test_the_rough_month_had_its_faults_and_its_kills(rough_month: tuple[Path, dict[str, Any]]) -> None:
+    _, summary = rough_month
+    scenario = summary["scenario"]
+    assert scenario["engine_kills"] == 3
+    injected = scenario["faults_injected"]
+    assert all(injected[system].get("error", 0) > 0 for system in ("salesforce", "kantata", "netsuite"))
+    assert injected["netsuite"].get("outage", 0) > 0, "Concord met NetSuite's outage"
+
+
+def test_the_rough_month_ends_as_the_calm_one(
+    calm_month: tuple[Path, dict[str, Any]], rough_month: tuple[Path, dict[str, Any]]
+) -> None:
+    """Faults and kills change durations only: the same deals, postings and exceptions."""
+    (_, calm), (_, rough) = calm_month, rough_month
+    assert rough["deals"] == calm["deals"] | {
+        "seen_to_provisioned_s": rough["deals"]["seen_to_provisioned_s"]
+    }
+    for figure in ("entries_posted", "hours_posted", "cost_posted", "entries_held", "hours_held"):
+        assert rough["time"][figure] == calm["time"][figure], figure
+    assert {c: (f["open"], f["total"]) for c, f in rough["exceptions"].items()} == {
+        c: (f["open"], f["total"]) for c, f in calm["exceptions"].items()
+    }
+    assert rough["invoices"] == calm["invoices"] and rough["revenue"] == calm["revenue"]
+
+
+def test_contract_value_is_the_same_in_the_crm_the_psa_and_the_erp(
+    month: tuple[Path, dict[str, Any]],
+) -> None:
+    """CRM amount plus the approved change orders Concord applied = PSA budget = ERP contract total."""
+    folder, _ = month
+    platforms = Platforms(folder / ".sandbox")
+    deals = platforms.soql(
+        "SELECT Id, Name, Amount, PSA_Project_Id__c, ERP_Contract_Id__c FROM Opportunity "
+        "WHERE PSA_Project_Id__c != null"
+    )
+    orders = {
+        str(row["id"]): Decimal(str(row["foreigntotal"]))
+        for row in platforms.suiteql("SELECT id, foreigntotal FROM transaction WHERE type = 'SalesOrd'")
+    }
+    workspaces = {str(w["id"]): w for w in platforms.workspaces()}
+    with sqlite3.connect(folder / "work" / "concord.db") as db:
+        refused = db.execute(
+            "SELECT COUNT(*) FROM exceptions WHERE business_type = 'ChangeOrder' AND status = 'open'"
+        ).fetchone()[0]
+    changes = platforms.soql(
+        "SELECT Opportunity__c, Delta_Amount__c FROM Change_Order__c WHERE Status__c = 'Approved'"
+    )
+    for deal in deals:
+        erp = orders[str(deal["ERP_Contract_Id__c"])]
+        psa = Decimal(str(workspaces[str(deal["PSA_Project_Id__c"])]["price"]))
+        assert psa == erp, f"{deal['Name']}: PSA budget {psa} and ERP contract {erp}"
+        approved = sum(
+            (Decimal(str(c["Delta_Amount__c"])) for c in changes if c["Opportunity__c"] == deal["Id"]),
+            Decimal(0),
+        )
+        if not refused:
+            assert erp == Decimal(str(deal["Amount"])) + approved, f"{deal['Name']}: CRM and ERP differ"

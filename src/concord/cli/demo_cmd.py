@@ -32,6 +32,12 @@ def demo(
     summary_json: Path | None = typer.Option(None, help="Also write the summary as JSON here."),
     data_dir: Path = typer.Option(Path(".sandbox"), help="Use the sandbox running from here, if any."),
     workdir: Path = typer.Option(Path(".concord-demo"), help="Concord's store and configuration."),
+    engine_kills: int = typer.Option(
+        0, min=0, max=20, help="Run Concord's worker in its own process and SIGKILL it this many times."
+    ),
+    faults: bool = typer.Option(
+        False, help="10 % transient errors and 429 bursts all month, then a 2-minute NetSuite outage."
+    ),
     engine: bool = typer.Option(False, "--engine", help="Run the engine demo instead (test connector)."),
     changes: int = typer.Option(3000, min=1, max=1_000_000, help="--engine: how many changes to sync."),
     records: int = typer.Option(400, min=1, help="--engine: over how many records."),
@@ -45,8 +51,10 @@ def demo(
         raise typer.BadParameter("--firm must be small, mid or large")
     from concord.cli.month_demo_cmd import run_month_demo
     from concord.demo.month import MonthScenario
+    from concord.demo.rough import Roughness
 
-    scenario = MonthScenario(firm=firm, days=days, seed=seed, data_dir=data_dir, workdir=workdir)
+    rough = Roughness(engine_kills=engine_kills, faults=faults)
+    scenario = MonthScenario(firm=firm, days=days, seed=seed, data_dir=data_dir, workdir=workdir, rough=rough)
     run_month_demo(scenario, summary_json, wait=not exit_)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from rich.table import Table
 from concord.cli.common import console
 from concord.demo.month import Hooks, MonthScenario, run_month
 from concord.demo.summary import summarise
+from concord.domain.sla import format_duration
 from concord.engine.runtime import Progress as EngineProgress
 from concord.sandbox.simulator.report import DayReport
 
@@ -89,6 +91,19 @@ def _print(summary: dict[str, Any]) -> None:
     table.add_row("labour cost posted", cost)
     table.add_row("journal entries / reversals", f"{time['journal_entries']} / {time['reversals']}")
     table.add_row("time entries held (exceptions)", f"{time['entries_held']} ({time['hours_held']} h)")
+    expenses = summary.get("expenses", {})
+    posted = (
+        ", ".join(f"{amount} {currency}" for currency, amount in expenses.get("posted", {}).items()) or "-"
+    )
+    table.add_row("expenses posted to NetSuite", f"{expenses.get('expenses_posted', 0)} ({posted})")
+    for basis, figures in summary.get("invoices", {}).items():
+        totals = ", ".join(f"{amount} {currency}" for currency, amount in figures["totals"].items())
+        table.add_row(f"invoices: {basis.replace('_', ' ')}", f"{figures['invoices']} ({totals})")
+    for basis, totals in summary.get("revenue", {}).items():
+        amounts = ", ".join(f"{amount} {currency}" for currency, amount in totals.items())
+        table.add_row(f"revenue recognised: {basis.replace('_', ' ')}", amounts)
+    changes = summary.get("change_orders", {})
+    table.add_row("contracts changed by change orders", f"{changes.get('contracts', 0)}")
     console.print(table)
     exceptions = Table("category", "team", "open", "resolved", "example", title="Exceptions by category")
     for category, figures in summary["exceptions"].items():
@@ -96,6 +111,28 @@ def _print(summary: dict[str, Any]) -> None:
             category, figures["team"], str(figures["open"]), str(figures["resolved"]), figures["example"]
         )
     console.print(exceptions if summary["exceptions"] else "No exceptions.")
+    levels = Table(
+        "measure",
+        "target",
+        "done",
+        "open",
+        "p50",
+        "p90",
+        "over target",
+        title="Business SLAs",
+        caption="on the firm's clock, where a simulated day passes in seconds",
+    )
+    for level in summary.get("service_levels", []):
+        levels.add_row(
+            level["label"],
+            _span(level["target_s"]),
+            str(level["completed"]),
+            str(level["still_open"]),
+            _span(level["p50_s"]),
+            _span(level["p90_s"]),
+            str(level["breaches"]),
+        )
+    console.print(levels)
     rec = summary["reconciliation"]
     verdict = "[green]balanced[/]" if rec["balanced"] else "[red]NOT balanced[/]"
     console.print(
@@ -103,3 +140,7 @@ def _print(summary: dict[str, Any]) -> None:
         f"{rec['posted_hours_in_erp']} h posted in NetSuite + {rec['held_hours_with_exceptions']} h held "
         f"with exceptions: {verdict}"
     )
+
+
+def _span(seconds: float | None) -> str:
+    return "-" if seconds is None else format_duration(timedelta(seconds=seconds))

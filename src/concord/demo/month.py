@@ -29,6 +29,8 @@ import httpx
 
 from concord.bootstrap import Concord, bootstrap_from_settings
 from concord.connectors.alignment import AlignmentReport, align_by_key
+from concord.demo.platform_clock import PlatformClock
+from concord.demo.rough import EngineProcess, Roughness, clear_faults, fault_counts, install_faults, outage
 from concord.demo.sandbox_link import connector_options, reference_tables
 from concord.engine.runtime import Progress
 from concord.observe.logging import configure_logging
@@ -41,7 +43,15 @@ from concord.settings import SHIPPED_PROVISIONING, RetrySettings, Settings
 
 __all__ = ["Hooks", "MonthRun", "MonthScenario", "run_month", "settings_for"]
 
-FLOWS = ["opportunity_to_project", "time_to_erp"]
+FLOWS = [
+    "opportunity_to_project",
+    "time_to_erp",
+    "expenses_to_erp",
+    "billing",
+    "revenue",
+    "change_orders",
+    "utilization",
+]
 DRAIN_TIMEOUT_S = 300.0
 
 
@@ -56,6 +66,8 @@ class MonthScenario:
     """Where a running sandbox is looked for."""
     workdir: Path = Path(".concord-demo")
     """Concord's store and configuration for the run."""
+    rough: Roughness = field(default_factory=Roughness)
+    """Faults and worker kills during the month (``concord.demo.rough``); calm by default."""
 
 
 @dataclass
@@ -68,12 +80,16 @@ class MonthRun:
     provision_from: date
     sandbox: dict[str, Any]
     """The emulators' connection details (``status --json`` shape)."""
+    urls: dict[str, str] = field(default_factory=dict)
+    """Each emulator's own address (its ``/__sandbox`` admin API lives there)."""
     alignment: AlignmentReport | None = None
     simulation: SimulationReport | None = None
     progress: Progress | None = None
     elapsed_s: float = 0.0
     drained: bool = False
     timings: dict[str, float] = field(default_factory=dict)
+    kills: int = 0
+    faults: dict[str, dict[str, int]] = field(default_factory=dict)
 
 
 @dataclass
@@ -146,7 +162,8 @@ def settings_for(scenario: MonthScenario, emulators: dict[str, Any], provision_f
         reference_tables=references,
         provisioning=provisioning,
         time_posting=time_posting,
-        retry=RetrySettings(initial_s=0.5, max_delay_s=10.0, max_attempts=12),
+        # Up to 40 attempts at most 10 s apart: a platform down for minutes delays work, never parks it.
+        retry=RetrySettings(initial_s=0.5, max_delay_s=10.0, max_attempts=40),
         log_level="WARNING",
     )
 
@@ -160,9 +177,21 @@ def _switch_on(concord: Concord, at: datetime) -> None:
 
 
 async def _month(run: MonthRun, targets: SandboxTargets, hooks: Hooks) -> None:
-    concord = run.concord
+    concord, rough = run.concord, run.scenario.rough
+    urls = run.urls
     stop_event = asyncio.Event()
-    worker = asyncio.create_task(concord.worker.run(stop=stop_event, on_progress=hooks.engine))
+    process: EngineProcess | None = None
+    chaos: asyncio.Task[None] | None = None
+    if rough.engine_kills:
+        # The worker runs apart, to be killed; this process's engine only drains at the end.
+        process = EngineProcess(concord.settings, run.scenario.workdir.resolve(), urls["kantata"])
+        process.start()
+        chaos = asyncio.create_task(process.kill_now_and_then(rough.engine_kills, run.scenario.seed))
+        worker = None
+    else:
+        worker = asyncio.create_task(concord.worker.run(stop=stop_event, on_progress=hooks.engine))
+    if rough.faults:
+        install_faults(urls, run.scenario.seed)
     try:
         # The month starts the day after Concord is switched on, so the platforms' clocks only move forward.
         first_day = run.switched_on_at.date() + timedelta(days=1)
@@ -171,16 +200,33 @@ async def _month(run: MonthRun, targets: SandboxTargets, hooks: Hooks) -> None:
             targets, days=run.scenario.days, seed=run.scenario.seed, start=first_day, on_progress=hooks.day
         )
         run.simulation = await asyncio.to_thread(asyncio.run, month)
+        if chaos is not None:
+            await chaos  # every kill is made, in the month or while Concord catches up
+        if process is not None:
+            process.stop()
+            run.kills = process.kills
+            worker = asyncio.create_task(concord.worker.run(stop=stop_event, on_progress=hooks.engine))
+        if rough.faults:
+            hooks.stage(f"NetSuite goes down for {rough.outage_s:.0f} s while Concord catches up")
+            outage(urls["netsuite"], rough.outage_s)
         hooks.stage("The month is over; Concord finishes what the last days brought")
-        deadline = time.monotonic() + DRAIN_TIMEOUT_S
+        deadline = time.monotonic() + DRAIN_TIMEOUT_S + (rough.outage_s if rough.faults else 0.0)
         while time.monotonic() < deadline:
             await asyncio.sleep(1.0)
             if concord.worker.idle():
                 run.drained = True
                 break
     finally:
+        if chaos is not None:
+            chaos.cancel()
+        if process is not None:
+            process.stop()
         stop_event.set()
-        run.progress = await worker
+        if worker is not None:
+            run.progress = await worker
+        if rough.faults:
+            run.faults = fault_counts(urls)
+            clear_faults(urls)
 
 
 def run_month(scenario: MonthScenario, hooks: Hooks | None = None) -> tuple[MonthRun, Callable[[], None]]:
@@ -200,10 +246,14 @@ def run_month(scenario: MonthScenario, hooks: Hooks | None = None) -> tuple[Mont
         switched_on = _platform_now(state.urls["kantata"])
         provision_from = switched_on.date().replace(day=1)
         hooks.stage("Configuring Concord from the platforms' reference data")
-        concord = bootstrap_from_settings(settings_for(scenario, info, provision_from), log_to_stderr=False)
+        concord = bootstrap_from_settings(
+            settings_for(scenario, info, provision_from),
+            log_to_stderr=False,
+            business_clock=PlatformClock(state.urls["kantata"]),
+        )
         # The live display is the console's; Concord's warnings (each exception opened) go to a file.
         configure_logging("WARNING", file=scenario.workdir.resolve() / "concord.log")
-        run = MonthRun(scenario, concord, switched_on, provision_from, info)
+        run = MonthRun(scenario, concord, switched_on, provision_from, info, dict(state.urls))
         _switch_on(concord, switched_on)
         hooks.stage("Aligning the firm's people between Kantata and NetSuite by e-mail")
         assert concord.xref is not None

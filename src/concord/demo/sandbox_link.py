@@ -1,7 +1,7 @@
 """Concord's configuration for a running sandbox: the three connectors from the sandbox's connection
 details, and the firm's reference tables read from the platforms the way an implementer would set them up
 (NetSuite subsidiaries by legal entity code, Kantata rate cards by currency, the NetSuite service item
-contracts are sold as, the ledger accounts time is posted to).
+contracts are sold as, the ledger accounts time is posted to and revenue recognised on).
 
 The service item is the one thing the firm's generated NetSuite account lacks; it is upserted by an
 external id, so linking the same sandbox twice finds the same item.
@@ -19,8 +19,17 @@ __all__ = ["ACCOUNTS", "CURRENCIES", "connector_options", "reference_tables"]
 
 CURRENCIES = {"USD": "1", "GBP": "2", "CAD": "3", "EUR": "4"}
 """The NetSuite account's currency internal ids (its defaults)."""
-ACCOUNTS = {"labour_cost": "5100", "accrued_labour": "2150"}
-"""The ledger accounts approved time is posted to (the generated chart of accounts' numbers)."""
+ACCOUNTS = {
+    "labour_cost": "5100",
+    "accrued_labour": "2150",
+    "unbilled_receivable": "1250",
+    "contract_asset": "1260",
+    "deferred_revenue": "2400",
+    "services_revenue": "4000",
+    "subscription_revenue": "4100",
+}
+"""The ledger accounts approved time is posted to and revenue is recognised on, by role (the generated chart
+of accounts' numbers; the roles are those of the time posting and revenue configurations)."""
 CONTRACT_ITEM = "concord-professional-services"
 
 
@@ -56,6 +65,8 @@ def connector_options(emulators: dict[str, Any]) -> dict[str, dict[str, Any]]:
             "private_key_path": str(Path(ns["private_key_path"])),
             "algorithm": "ES256",
         },
+        # Utilization figures go to Concord's own analytical store.
+        "analytics": {"kind": "analytics"},
     }
 
 
@@ -65,7 +76,14 @@ def _spec(options: dict[str, Any], model: Any) -> Any:
 
 async def reference_tables(connectors: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     """The reference tables the mappings need, read from (and, for the contract item, set up in) the
-    platforms."""
+    platforms.
+
+    Two tables cannot be read from the platforms: ``exchange_rates`` (the expense flow's rates between the
+    firm's currencies, USD, GBP and EUR; reference data an implementer enters, undated here so one rate
+    applies whatever the date) and ``netsuite_expense_category_id``: the NetSuite emulator models no
+    ``expenseCategory`` record (an expense line's ``category`` takes any internal id), so the categories
+    the business simulator files expenses under get fixed ids, and ``default`` catches any other.
+    """
     ns_spec: NetSuiteSpec = _spec(connectors["netsuite"], NetSuiteSpec)
     kt_spec: KantataSpec = _spec(connectors["kantata"], KantataSpec)
     async with NetSuiteClient(ns_spec) as ns:
@@ -91,4 +109,16 @@ async def reference_tables(connectors: dict[str, dict[str, Any]]) -> dict[str, d
         "netsuite_item_id": {"contract": str(item)},
         "netsuite_account_id": dict(ACCOUNTS),
         "kantata_rate_card_id": cards,
+        # One GBP is worth 1.2700 USD; the opposite direction is derived.
+        "exchange_rates": {"EUR/USD": "1.0850", "GBP/USD": "1.2700", "EUR/GBP": "0.8543"},
+        # The simulator's categories (concord.sandbox.simulator.expenses.CATEGORIES).
+        "netsuite_expense_category_id": {
+            "Travel": "1",
+            "Lodging": "2",
+            "Meals": "3",
+            "Mileage": "4",
+            "Software": "5",
+            "Other": "6",
+            "default": "6",
+        },
     }

@@ -1,5 +1,5 @@
 """The month in figures a COO reads: deals provisioned and how long it took, time posted, exceptions by
-category with one example each, service levels, and the reconciliation of approved time between the PSA
+category with one example each, the business SLAs, and the reconciliation of approved time between the PSA
 and the ERP.
 
 Figures come from Concord's store (flow instances, the postings it sent, the exception queue) and, for the
@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 import statistics
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,8 +23,16 @@ from concord.connectors.kantata import KantataClient, KantataSpec
 from concord.connectors.kantata.cursor import query_stamp
 from concord.connectors.netsuite import NetSuiteClient, NetSuiteSpec
 from concord.demo.month import MonthRun
-from concord.domain.objects import TimeEntry, TimeEntryStatus
+from concord.domain.objects import ExpensePosting, TimeEntry, TimeEntryStatus
 from concord.engine.model import InstanceStatus
+from concord.engine.sla_report import as_json, sla_report
+from concord.flows.change_orders import FLOW_NAME as CHANGE_ORDERS
+from concord.flows.change_orders import contract_versions
+from concord.flows.expense_posting import PostedExpense
+from concord.flows.expenses_to_erp import FLOW_NAME as EXPENSES
+from concord.flows.revenue import DELIVERY, MILESTONES, SUBSCRIPTIONS
+from concord.flows.revenue_plan import SentRevenue
+from concord.flows.sending import SENT
 from concord.flows.time_posting import PostedLine
 from concord.storage.sql.tables import flow_instances
 
@@ -132,15 +140,85 @@ async def _platform_hours(run: MonthRun) -> tuple[Decimal, Decimal]:
             if entry.get("approved"):
                 approved += Decimal(int(entry["time_in_minutes"])) / 60
     posted = Decimal(0)
-    journals = "SELECT id FROM transaction WHERE type = 'Journal'"
-    hours = "SELECT id, custbody_concord_hours FROM transaction WHERE type = 'Journal'"
+    # Every column: the custom field is known only once a time journal carries it (the emulator's schema
+    # follows its records), and revenue journals may come first.
+    journals = "SELECT * FROM transaction WHERE type = 'Journal'"
     async with NetSuiteClient(ns_spec) as netsuite:
-        # The custom field is known once a journal carries it (the emulator's schema follows its records).
-        if [row async for row in netsuite.query(journals)]:
-            async for row in netsuite.query(hours):
-                if row.get("custbody_concord_hours"):
-                    posted += Decimal(str(row["custbody_concord_hours"]))
+        async for row in netsuite.query(journals):
+            if row.get("custbody_concord_hours"):
+                posted += Decimal(str(row["custbody_concord_hours"]))
     return approved.quantize(_HOUR), posted.quantize(_HOUR)
+
+
+async def _invoices(run: MonthRun) -> dict[str, dict[str, Any]]:
+    """Invoices Concord created in NetSuite, by billing basis: how many and their total per currency."""
+    options = run.concord.settings.connectors
+    ns_spec = NetSuiteSpec.model_validate({k: v for k, v in options["netsuite"].items() if k != "kind"})
+    # Every column: the custom fields are known only once an invoice carries them.
+    fields = "SELECT * FROM transaction WHERE type = 'CustInvc'"
+    by_basis: dict[str, dict[str, Any]] = {}
+    currencies = {
+        v: k for k, v in run.concord.settings.reference_tables.get("netsuite_currency_id", {}).items()
+    }
+    async with NetSuiteClient(ns_spec) as netsuite:
+        async for row in netsuite.query(fields):
+            basis = str(row.get("custbody_concord_billing_basis") or "other")
+            figures = by_basis.setdefault(basis, {"invoices": 0, "totals": {}})
+            figures["invoices"] += 1
+            currency = currencies.get(str(row.get("currency")), str(row.get("currency")))
+            amount = Decimal(str(row.get("custbody_concord_amount") or 0))
+            figures["totals"][currency] = figures["totals"].get(currency, Decimal(0)) + amount
+    for figures in by_basis.values():
+        figures["totals"] = {c: str(a.quantize(_HOUR)) for c, a in sorted(figures["totals"].items())}
+    return dict(sorted(by_basis.items()))
+
+
+def _revenue(run: MonthRun) -> dict[str, dict[str, Any]]:
+    """Revenue Concord recognised in the ERP, by recognition basis, net of corrections, per currency."""
+    by_basis: dict[str, dict[str, Decimal]] = {}
+    for flow in (DELIVERY, MILESTONES, SUBSCRIPTIONS):
+        for instance in _instances(run, flow):
+            for held in instance["state"].get(SENT, []):
+                event = SentRevenue.from_state(held).event
+                totals = by_basis.setdefault(event.recognition_basis.value, {})
+                currency = event.amount.currency
+                totals[currency] = totals.get(currency, Decimal(0)) + event.amount.amount
+    return {
+        basis: {currency: str(amount.quantize(_HOUR)) for currency, amount in sorted(totals.items())}
+        for basis, totals in sorted(by_basis.items())
+    }
+
+
+def _expenses(run: MonthRun) -> dict[str, Any]:
+    """Expenses Concord posted to the ERP (live postings, net of reversals), in the posting currencies."""
+    live: dict[str, ExpensePosting] = {}
+    reversals = 0
+    for instance in _instances(run, EXPENSES):
+        postings = [PostedExpense.from_state(held).posting for held in instance["state"].get(SENT, [])]
+        reversed_keys = {p.reverses for p in postings if p.reverses}
+        reversals += len(reversed_keys)
+        for posting in postings:
+            if posting.reverses is None and posting.posting_key not in reversed_keys:
+                live[posting.expense_id] = posting
+    totals: dict[str, Decimal] = {}
+    for posting in live.values():
+        currency = posting.posted_amount.currency
+        totals[currency] = totals.get(currency, Decimal(0)) + posting.posted_amount.amount
+    return {
+        "expenses_posted": len(live),
+        "posted": {currency: str(amount.quantize(_HOUR)) for currency, amount in sorted(totals.items())},
+        "reversals": reversals,
+    }
+
+
+def _change_orders(run: MonthRun) -> dict[str, int]:
+    """Contracts changed by approved change orders, and the versions they reached."""
+    instances = _instances(run, CHANGE_ORDERS)
+    versions = [len(contract_versions(i["state"])) for i in instances]
+    return {
+        "contracts": sum(1 for v in versions if v > 1),
+        "new_versions": sum(max(v - 1, 0) for v in versions),
+    }
 
 
 def summarise(run: MonthRun) -> dict[str, Any]:
@@ -158,12 +236,19 @@ def summarise(run: MonthRun) -> dict[str, Any]:
             "provision_from": run.provision_from.isoformat(),
             "elapsed_s": round(run.elapsed_s, 1),
             "drained": run.drained,
+            "engine_kills": run.kills,
+            "faults_injected": run.faults,
         },
         "business": {k: v for k, v in simulation.items() if k in ("totals", "hours", "expenses")},
         "people_aligned": str(run.alignment) if run.alignment else None,
         "deals": _deals(run),
         "time": time_figures,
+        "expenses": _expenses(run),
+        "invoices": asyncio.run(_invoices(run)),
+        "revenue": _revenue(run),
+        "change_orders": _change_orders(run),
         "exceptions": _exceptions(run),
+        "service_levels": _service_levels(run),
         "reconciliation": {
             "approved_hours_in_psa": str(approved),
             "posted_hours_in_erp": str(posted),
@@ -172,6 +257,17 @@ def summarise(run: MonthRun) -> dict[str, Any]:
         },
         "engine": _engine(run),
     }
+
+
+def _service_levels(run: MonthRun) -> list[dict[str, Any]]:
+    """The business SLAs of domain.md §5 as Concord timed them, on the firm's (the platforms') clock, as a
+    firm would read them. A simulated month runs days in seconds, so these include the days the simulation
+    moved on while Concord worked; ``deals.seen_to_provisioned_s`` is Concord's own share, in real time."""
+    clock = run.concord.dispatcher.runner.business_clock
+    engine_now = datetime.now(UTC)
+    now = clock.now() if clock is not None else engine_now
+    targets = run.concord.settings.sla.targets()
+    return [as_json(s) for s in sla_report(run.concord.store, targets, now, engine_now)]
 
 
 def _engine(run: MonthRun) -> dict[str, Any]:
