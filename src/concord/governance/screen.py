@@ -6,7 +6,7 @@ any connector call. For an upsert or update of a governed record in target T:
 - a field whose golden value changed later than the record the command carries (a later change
   superseded it) goes out with the golden value instead, so a late command never undoes a newer change;
 - if every field then equals what T holds as far as Concord knows (seen there, or written there), the
-  command needs no call: it is settled as done with ``{"skipped": ..., "system_id": ...}``;
+  command needs no call: it is settled as done with ``{"skipped": ..., "global_id": ..., "system_id": ...}``;
 - otherwise what it writes is remembered for T before the call, so the echo is recognised even if change
   detection brings it back before the delivery settles.
 
@@ -116,7 +116,8 @@ def screen_write(
     known = known_state(target, ignoring=command.command_id)
     if all(known.get(name) == d for name, d in digests.items()):
         reason = "superseded" if superseded else "no change"
-        return Verdict(skip={"skipped": reason, "system_id": system_id})
+        # Answered as a write is: the flow's next step finds the record's ids in it.
+        return Verdict(skip={"skipped": reason, "global_id": payload.get("global_id"), "system_id": system_id})
     for name, d in digests.items():
         if target.seen.get(name) != d:  # a field the target already shows will not come back changed
             target.written[name] = {"d": d, "c": command.command_id}

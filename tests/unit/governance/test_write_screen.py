@@ -52,7 +52,7 @@ def netsuite(**seen: Any) -> RememberedRecord:
 
 def test_a_write_of_what_the_target_holds_is_skipped() -> None:
     verdict = screen_write(command(name="Acme"), netsuite(name="Acme"), {}, NOW)
-    assert verdict.skip == {"skipped": "no change", "system_id": "NS-1"}
+    assert verdict.skip == {"skipped": "no change", "global_id": GID, "system_id": "NS-1"}
 
 
 def test_a_write_that_changes_something_is_remembered_for_its_echo() -> None:
@@ -76,7 +76,7 @@ def test_a_value_superseded_by_a_later_change_goes_out_as_the_golden_value() -> 
     assert verdict.payload is not None
     assert (verdict.payload["name"], verdict.payload["segment"]) == ("ACME Inc.", "SMB")
     skipped = screen_write(command(name="Acme Corp"), netsuite(name="ACME Inc."), golden, NOW)
-    assert skipped.skip == {"skipped": "superseded", "system_id": "NS-1"}
+    assert skipped.skip == {"skipped": "superseded", "global_id": GID, "system_id": "NS-1"}
 
 
 def test_a_value_the_flow_chose_after_the_golden_one_is_written_as_it_is() -> None:
