@@ -51,6 +51,15 @@ class StepContext:
         gathered: dict[str, JSON] = self.state.get(INPUTS, {})
         return [entry["payload"] for entry in gathered.values()]
 
+    def input_times(self) -> dict[str, datetime]:
+        """A gathering flow's records by global id → when the newest version of each changed at its
+        source (the time its exceptions are settled or reported at)."""
+        gathered: dict[str, JSON] = self.state.get(INPUTS, {})
+        return {
+            str(held["payload"]["global_id"]): datetime.fromisoformat(str(held["at"]))
+            for held in gathered.values()
+        }
+
     def report(self, report: Report) -> None:
         """Open an exception about one record the step handles (not opened twice while it is active)."""
         self.reports.append(report)

@@ -65,6 +65,7 @@ from concord.domain.sla import SlaMeasure
 from concord.engine.flows import BusinessRef, Flow, Report, Step, StepContext
 from concord.flows.billing_config import BillingConfig
 from concord.flows.invoicing import Billed, ProjectWork, Subscriptions, bill_project, bill_subscriptions
+from concord.flows.systems import named_systems, system_name
 
 __all__ = ["FLOW_NAME", "SUBSCRIPTION_FLOW", "billing", "billing_key", "subscription_billing"]
 
@@ -78,7 +79,6 @@ the time they bill: time entry id → [approval time, label], for the SLA). Kept
 ERP refuses one, the next run (the retry, or a new record) decides the same invoices again from what was
 billed before, and their deterministic ids make the ones the ERP already holds converge."""
 
-_NAMES = {"kantata": "Kantata", "netsuite": "NetSuite", "salesforce": "Salesforce"}
 _SOURCES = {
     InvoiceLineKind.TIME: "TimeEntry",
     InvoiceLineKind.EXPENSE: "ExpenseItem",
@@ -93,15 +93,10 @@ def billing_key(object_type: str, global_id: str) -> str:
     return f"{object_type}:{global_id}:billing"
 
 
-def _systems(config: BillingConfig) -> Systems:
-    psa, erp = config.systems.psa, config.systems.erp
-    return Systems(psa=psa, psa_name=_NAMES.get(psa, psa), erp=erp, erp_name=_NAMES.get(erp, erp))
-
-
 def billing(config: BillingConfig) -> Flow:
     """The project billing flow (time and materials, milestones), for the systems and policy of ``config``."""
     systems = config.systems
-    named = _systems(config)
+    named = named_systems(psa=systems.psa, erp=systems.erp)
 
     def key(event: Event) -> str | None:
         project = event.payload.get("project_id")
@@ -192,14 +187,14 @@ def billing(config: BillingConfig) -> Flow:
         ),
         key=key,
         business=business,
-        gather=config.gathering(),
+        gather=config.settle.gathering(),
     )
 
 
 def subscription_billing(config: BillingConfig) -> Flow:
     """The subscription billing flow, run by the ERP's accounting periods (see the module docstring)."""
     systems = config.systems
-    named = _systems(config)
+    named = named_systems(psa=systems.psa, erp=systems.erp)
 
     def business(event: Event) -> BusinessRef:
         return BusinessRef("Contract", "Billing:subscriptions", "Subscription and managed-service billing")
@@ -246,7 +241,7 @@ def subscription_billing(config: BillingConfig) -> Flow:
         ),
         key=lambda event: "subscriptions",
         business=business,
-        gather=config.gathering(),
+        gather=config.settle.gathering(),
     )
 
 
@@ -296,7 +291,7 @@ def _contract(answer: JSON, default_frequency: BillingFrequency, read_at: dateti
     contract_id = str(answer["global_id"])
     if answer.get("record"):
         return Contract.model_validate(answer["record"])
-    erp = _NAMES.get(str(answer.get("system")), str(answer.get("system")))
+    erp = system_name(str(answer.get("system")))
     if not answer.get("found"):
         why = f"it is not in {erp}"
     else:

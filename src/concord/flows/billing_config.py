@@ -10,49 +10,30 @@ concord.toml at your own). A file that cannot be used is refused at start-up wit
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import Field
 
 from concord.domain.billing import MilestoneTrigger, TimeLineDetail
 from concord.domain.objects import BillingFrequency
-from concord.engine.flows import Gathering
 from concord.flows.config_file import load_config_file
+from concord.flows.config_parts import PsaErpSystems, Settle, Strict
 from concord.settings import SHIPPED_BILLING
 
-__all__ = ["BillingConfig", "BillingSystems", "Settle", "load_billing"]
-
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
+__all__ = ["BillingConfig", "BillingSettle", "load_billing"]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class BillingSystems(_Strict):
-    """The configured connectors that play each part (names as in concord.toml)."""
-
-    psa: Text = "kantata"
-    erp: Text = "netsuite"
-
-
-class Settle(_Strict):
-    """How long a burst of changes settles before Concord bills."""
+class BillingSettle(Settle):
+    """How long a burst of changes settles before Concord bills (longer, by default, than for the other
+    flows)."""
 
     quiet_s: float = Field(default=60.0, ge=0, le=86400)
     max_wait_s: float = Field(default=900.0, ge=0, le=7 * 86400)
 
-    @model_validator(mode="after")
-    def _order(self) -> Settle:
-        if self.max_wait_s < self.quiet_s:
-            raise ValueError(f"max_wait_s ({self.max_wait_s}) must be at least quiet_s ({self.quiet_s})")
-        return self
 
-
-class BillingConfig(_Strict):
+class BillingConfig(Strict):
     """The firm's billing policy."""
 
-    systems: BillingSystems = BillingSystems()
+    systems: PsaErpSystems = PsaErpSystems()
     default_frequency: BillingFrequency = BillingFrequency.MONTHLY
     """The billing period of a time-and-materials or subscription contract whose billing schedule in the
     ERP names none (one set up by hand there)."""
@@ -60,11 +41,7 @@ class BillingConfig(_Strict):
     time_lines: TimeLineDetail = TimeLineDetail.PER_ENTRY
     subscription_in_advance: bool = False
     """Bill a subscription period when it begins instead of when it has ended."""
-    settle: Settle = Settle()
-
-    def gathering(self) -> Gathering:
-        """How the flows' instances wait for a burst to settle."""
-        return Gathering(quiet_s=self.settle.quiet_s, max_wait_s=self.settle.max_wait_s)
+    settle: BillingSettle = BillingSettle()
 
 
 def load_billing(path: Path | None = None) -> BillingConfig:

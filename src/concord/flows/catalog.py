@@ -4,9 +4,12 @@ the sources whose changes they need.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol, TypeVar
+
+from pydantic import BaseModel
 
 from concord.engine.flows import Flow
 from concord.engine.recorder import ChangeSchemas
@@ -65,6 +68,21 @@ def _connectors_for(flow: str, roles: dict[str, str], settings: Settings, config
         )
 
 
+class _FlowConfig(Protocol):
+    @property
+    def systems(self) -> BaseModel: ...
+
+
+C = TypeVar("C", bound=_FlowConfig)
+
+
+def _configured(flow: str, load: Callable[[Path], C], config_file: Path, settings: Settings) -> C:
+    """The flow's configuration file, loaded; refused when its systems are not all configured."""
+    config = load(config_file)
+    _connectors_for(flow, config.systems.model_dump(), settings, config_file)
+    return config
+
+
 def _trigger(settings: Settings, system: str, object_type: str) -> tuple[Source, ...]:
     """The source of the records that start a flow, unless the connector detects them already."""
     detected = object_type in (settings.connectors[system].get("detect") or [])
@@ -78,108 +96,88 @@ def _canonical(object_type: str) -> Callable[[ChangeSchemas], None]:
     return lambda schemas: schemas.register_canonical(model)
 
 
+def _bundle(settings: Settings, flows: tuple[Flow, ...], started_by: Sequence[tuple[str, str]]) -> FlowBundle:
+    """The bundle of ``flows``, which the records ``started_by`` start ((system, object type) pairs): the
+    records' canonical schemas, and a source for each that its connector does not detect already."""
+    sources = tuple(source for system, kind in started_by for source in _trigger(settings, system, kind))
+    schemas = [_canonical(kind) for _, kind in started_by]
+
+    def register(changes: ChangeSchemas) -> None:
+        for schema in schemas:
+            schema(changes)
+
+    return FlowBundle(flows, register, sources)
+
+
 def _opportunity_to_project(settings: Settings) -> FlowBundle:
     from concord.flows.opportunity_to_project import FLOW_NAME, opportunity_to_project
     from concord.flows.provisioning_config import load_provisioning
 
-    config = load_provisioning(settings.provisioning)
-    _connectors_for(FLOW_NAME, config.systems.model_dump(), settings, settings.provisioning)
+    config = _configured(FLOW_NAME, load_provisioning, settings.provisioning, settings)
     # The CRM's opportunities start the flow.
-    sources = _trigger(settings, config.systems.crm, "Opportunity")
-    return FlowBundle((opportunity_to_project(config),), _canonical("Opportunity"), sources)
+    return _bundle(settings, (opportunity_to_project(config),), [(config.systems.crm, "Opportunity")])
 
 
 def _time_to_erp(settings: Settings) -> FlowBundle:
     from concord.flows.time_posting_config import load_time_posting
     from concord.flows.time_to_erp import FLOW_NAME, time_to_erp
 
-    config = load_time_posting(settings.time_posting)
-    _connectors_for(FLOW_NAME, config.systems.model_dump(), settings, settings.time_posting)
+    config = _configured(FLOW_NAME, load_time_posting, settings.time_posting, settings)
     # The PSA's time entries start the flow.
-    sources = _trigger(settings, config.systems.psa, "TimeEntry")
-    return FlowBundle((time_to_erp(config),), _canonical("TimeEntry"), sources)
+    return _bundle(settings, (time_to_erp(config),), [(config.systems.psa, "TimeEntry")])
 
 
 def _expenses_to_erp(settings: Settings) -> FlowBundle:
     from concord.flows.expense_posting_config import load_expense_posting
     from concord.flows.expenses_to_erp import FLOW_NAME, expenses_to_erp
 
-    config = load_expense_posting(settings.expense_posting)
-    _connectors_for(FLOW_NAME, config.systems.model_dump(), settings, settings.expense_posting)
+    config = _configured(FLOW_NAME, load_expense_posting, settings.expense_posting, settings)
     # The exchange rates are a reference table of the configuration, read once at start-up.
     rates = config.exchange_rates.rate_table(settings.reference_tables)
     # The PSA's expenses start the flow.
-    sources = _trigger(settings, config.systems.psa, "ExpenseItem")
-    return FlowBundle((expenses_to_erp(config, rates),), _canonical("ExpenseItem"), sources)
+    return _bundle(settings, (expenses_to_erp(config, rates),), [(config.systems.psa, "ExpenseItem")])
 
 
 def _change_orders(settings: Settings) -> FlowBundle:
     from concord.flows.change_orders import FLOW_NAME, change_orders
     from concord.flows.change_orders_config import load_change_orders
 
-    config = load_change_orders(settings.change_orders)
-    _connectors_for(FLOW_NAME, config.systems.model_dump(), settings, settings.change_orders)
+    config = _configured(FLOW_NAME, load_change_orders, settings.change_orders, settings)
     # The CRM's change orders start the flow.
-    sources = _trigger(settings, config.systems.crm, "ChangeOrder")
-    return FlowBundle((change_orders(config),), _canonical("ChangeOrder"), sources)
+    return _bundle(settings, (change_orders(config),), [(config.systems.crm, "ChangeOrder")])
 
 
 def _revenue(settings: Settings) -> FlowBundle:
     from concord.flows.revenue import revenue_flows
     from concord.flows.revenue_config import load_revenue
 
-    config = load_revenue(settings.revenue)
-    _connectors_for("revenue", config.systems.model_dump(), settings, settings.revenue)
+    config = _configured("revenue", load_revenue, settings.revenue, settings)
     # The PSA's time entries and milestones, and the ERP's accounting periods, start the flows.
     psa, erp = config.systems.psa, config.systems.erp
-    sources = (
-        *_trigger(settings, psa, "TimeEntry"),
-        *_trigger(settings, psa, "Milestone"),
-        *_trigger(settings, erp, "AccountingPeriod"),
-    )
-    schemas = [_canonical(name) for name in ("TimeEntry", "Milestone", "AccountingPeriod")]
-
-    def register(changes: ChangeSchemas) -> None:
-        for schema in schemas:
-            schema(changes)
-
-    return FlowBundle(revenue_flows(config), register, sources)
+    started_by = [(psa, "TimeEntry"), (psa, "Milestone"), (erp, "AccountingPeriod")]
+    return _bundle(settings, revenue_flows(config), started_by)
 
 
 def _billing(settings: Settings) -> FlowBundle:
     from concord.flows.billing import FLOW_NAME, billing, subscription_billing
     from concord.flows.billing_config import load_billing
 
-    config = load_billing(settings.billing)
-    _connectors_for(FLOW_NAME, config.systems.model_dump(), settings, settings.billing)
+    config = _configured(FLOW_NAME, load_billing, settings.billing, settings)
     # The PSA's time, expenses and milestones start a project's billing; the ERP's accounting periods
     # (month ends) start the subscription billing.
     psa, erp = config.systems.psa, config.systems.erp
     started_by = [(psa, "TimeEntry"), (psa, "ExpenseItem"), (psa, "Milestone"), (erp, "AccountingPeriod")]
-    sources = tuple(source for system, kind in started_by for source in _trigger(settings, system, kind))
-
-    def register(schemas: ChangeSchemas) -> None:
-        for _, kind in started_by:
-            _canonical(kind)(schemas)
-
-    return FlowBundle((billing(config), subscription_billing(config)), register, sources)
+    return _bundle(settings, (billing(config), subscription_billing(config)), started_by)
 
 
 def _utilization(settings: Settings) -> FlowBundle:
     from concord.flows.utilization import FLOW_NAME, utilization
     from concord.flows.utilization_config import load_utilization
 
-    config = load_utilization(settings.utilization)
-    _connectors_for(FLOW_NAME, config.systems.model_dump(), settings, settings.utilization)
+    config = _configured(FLOW_NAME, load_utilization, settings.utilization, settings)
     # The PSA's assignments and time entries start the flow.
-    started_by = ("Assignment", "TimeEntry")
-    sources = tuple(source for kind in started_by for source in _trigger(settings, config.systems.psa, kind))
-
-    def register(schemas: ChangeSchemas) -> None:
-        for kind in started_by:
-            _canonical(kind)(schemas)
-
-    return FlowBundle((utilization(config),), register, sources)
+    psa = config.systems.psa
+    return _bundle(settings, (utilization(config),), [(psa, "Assignment"), (psa, "TimeEntry")])
 
 
 CATALOG: dict[str, Callable[[Settings], FlowBundle]] = {

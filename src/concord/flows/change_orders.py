@@ -46,6 +46,7 @@ from concord.flows.change_order_plan import (
 )
 from concord.flows.change_orders_config import ChangeOrderConfig
 from concord.flows.provisioning import derived_ids
+from concord.flows.systems import named_systems
 
 __all__ = ["FLOW_NAME", "change_orders", "contract_versions"]
 
@@ -57,20 +58,11 @@ PSA_WRITES = "psa_writes"
 APPLYING = "applying"
 """State key: change order id → when it changed, of the change orders the run in flight applies."""
 
-_NAMES = {"kantata": "Kantata", "netsuite": "NetSuite", "salesforce": "Salesforce"}
-
 
 def change_orders(config: ChangeOrderConfig) -> Flow:
     """The flow, for the systems and policy of ``config``."""
     systems = config.systems
-    named = Systems(
-        psa=systems.psa,
-        psa_name=_NAMES.get(systems.psa, systems.psa),
-        erp=systems.erp,
-        erp_name=_NAMES.get(systems.erp, systems.erp),
-        crm=systems.crm,
-        crm_name=_NAMES.get(systems.crm, systems.crm),
-    )
+    named = named_systems(psa=systems.psa, erp=systems.erp, crm=systems.crm)
 
     def key(event: Event) -> str | None:
         contract_id = event.payload.get("contract_id")
@@ -95,7 +87,7 @@ def change_orders(config: ChangeOrderConfig) -> Flow:
         return [CommandSpec(systems.psa, "get", "Project", {"global_id": project_id})]
 
     def contract(ctx: StepContext) -> Sequence[CommandSpec]:
-        decided, orders, changed_at = _decided(ctx), _change_orders(ctx), _changed_at(ctx)
+        decided, orders, changed_at = _decided(ctx), _change_orders(ctx), ctx.input_times()
         for change_order, finding in changed_after_applying(orders, decided, named):
             ctx.report(_report(change_order, finding, changed_at))
         for change_order in orders:
@@ -150,7 +142,7 @@ def change_orders(config: ChangeOrderConfig) -> Flow:
         ),
         key=key,
         business=business,
-        gather=config.gathering(),
+        gather=config.settle.gathering(),
     )
 
 
@@ -166,14 +158,6 @@ def _decided(ctx: StepContext) -> Decided:
 def _change_orders(ctx: StepContext) -> list[ChangeOrder]:
     # The recorder validated every version against the canonical model before it became an event.
     return [ChangeOrder.model_validate(payload) for payload in ctx.inputs]
-
-
-def _changed_at(ctx: StepContext) -> dict[str, datetime]:
-    gathered: Mapping[str, JSON] = ctx.state.get("inputs", {})
-    return {
-        str(held["payload"]["global_id"]): datetime.fromisoformat(str(held["at"]))
-        for held in gathered.values()
-    }
 
 
 def _key(change_order: ChangeOrder) -> str:

@@ -10,25 +10,15 @@ every problem as ``file:line: what is wrong; how to fix it``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, StringConstraints
-
-from concord.engine.flows import Gathering
 from concord.flows.config_file import load_config_file
-from concord.flows.time_posting_config import Settle
+from concord.flows.config_parts import Settle, Strict, Text
 from concord.settings import SHIPPED_CHANGE_ORDERS
 
 __all__ = ["ChangeOrderConfig", "ChangeOrderSystems", "load_change_orders"]
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class ChangeOrderSystems(_Strict):
+class ChangeOrderSystems(Strict):
     """The configured connectors that play each part (names as in concord.toml)."""
 
     crm: Text = "salesforce"
@@ -36,7 +26,7 @@ class ChangeOrderSystems(_Strict):
     erp: Text = "netsuite"
 
 
-class ChangeOrderConfig(_Strict):
+class ChangeOrderConfig(Strict):
     """The firm's change order policy."""
 
     systems: ChangeOrderSystems = ChangeOrderSystems()
@@ -44,10 +34,6 @@ class ChangeOrderConfig(_Strict):
     """A change order to a contract billed by milestones that names one new milestone without a fee bills
     its value (what its other new milestones do not) on that milestone."""
     settle: Settle = Settle(quiet_s=2.0, max_wait_s=30.0)
-
-    def gathering(self) -> Gathering:
-        """How a contract's change orders wait to settle."""
-        return Gathering(quiet_s=self.settle.quiet_s, max_wait_s=self.settle.max_wait_s)
 
 
 def load_change_orders(path: Path | None = None) -> ChangeOrderConfig:

@@ -18,14 +18,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
-from typing import Self
+from typing import ClassVar
 
 from concord.domain.expenses import ExpensePostingLine, expense_posting_line
 from concord.domain.findings import Finding, FindingCategory, RecordRef, Systems, iso
 from concord.domain.fx import MissingExchangeRate, RateTable
-from concord.domain.keys import Stamp, stable_id, stable_key
+from concord.domain.keys import Stamp, stable_key
 from concord.domain.objects import (
     AccountingPeriod,
     ExpenseItem,
@@ -36,9 +35,10 @@ from concord.domain.objects import (
 )
 from concord.domain.periods import AccountingCalendar
 from concord.domain.periods import AccountingPeriod as CalendarPeriod
-from concord.domain.posting_lines import plan_postings, posting_dimensions
-from concord.domain.time_posting import PostingCheck, PostingFacts, PostingPolicy, check_expense, entry_label
-from concord.flows.time_posting import ProjectFacts
+from concord.domain.posting_lines import posting_dimensions
+from concord.domain.time_posting import PostingCheck, PostingPolicy, check_expense, entry_label
+from concord.flows.posted import SendPlan, SentPosting, clip, dimension_fields, plan_sending
+from concord.flows.time_posting import ProjectFacts, project_missing, redate_needs_approval
 
 __all__ = [
     "ExpenseFacts",
@@ -96,47 +96,22 @@ class ExpenseVerdict:
 
 
 @dataclass(frozen=True, slots=True)
-class PostedExpense:
+class PostedExpense(SentPosting[ExpensePosting]):
     """A posting as ``plan_postings`` plans it: an ExpensePosting, the content key it was built from, and
     the content hash of the expense it posts (to know an unchanged expense)."""
 
-    posting: ExpensePosting
-    content_key: str
+    ID_SPACE: ClassVar[str] = "expense-posting"
+
     item_hash: str
 
-    @property
-    def key(self) -> str:
-        return self.posting.posting_key
-
-    @property
-    def posting_date(self) -> date:
-        return self.posting.posting_date
-
-    @property
-    def reverses(self) -> str | None:
-        return self.posting.reverses
-
-    def reversal(self, on: date) -> Self:
-        """The posting that undoes this one, on ``on``: every amount with the opposite sign."""
+    def negated(self) -> dict[str, object]:
+        """Every amount with the opposite sign."""
         p = self.posting
-        key = f"{p.posting_key}-rev"
-        reversed_posting = p.replace(
-            global_id=_posting_id(key, on),
-            posting_key=key,
-            reverses=p.posting_key,
-            summary=_clip(f"Reversal of {p.summary}"),
-            posting_date=on,
-            redated_from=None,
-            amount=-p.amount,
-            posted_amount=-p.posted_amount,
-            billable_amount=None if p.billable_amount is None else -p.billable_amount,
-        )
-        return type(self)(reversed_posting, key, self.item_hash)
-
-    def with_key(self, key: str) -> Self:
-        """The same posting under another key (a later generation of the same content)."""
-        moved = self.posting.replace(global_id=_posting_id(key, self.posting_date), posting_key=key)
-        return type(self)(moved, self.content_key, self.item_hash)
+        return {
+            "amount": -p.amount,
+            "posted_amount": -p.posted_amount,
+            "billable_amount": None if p.billable_amount is None else -p.billable_amount,
+        }
 
     def to_state(self) -> dict[str, object]:
         """As kept in the flow instance's state."""
@@ -151,14 +126,6 @@ class PostedExpense:
         """Back from the flow instance's state."""
         posting = ExpensePosting.model_validate(held["posting"])
         return cls(posting, str(held["content_key"]), str(held["item_hash"]))
-
-
-def _posting_id(key: str, on: date) -> str:
-    return stable_id("expense-posting", key, on=on)
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= 250 else text[:247] + "..."
 
 
 def live_postings(sent: Iterable[PostedExpense]) -> dict[str, PostedExpense]:
@@ -182,24 +149,6 @@ def _held(item: ExpenseItem, rule: str, message: str, facts: ExpenseFacts) -> Ex
     sentence = f"{_describe(item, facts)} was not posted: {message}."
     subject = RecordRef.of(item, entry_label(item, facts.systems))
     return ExpenseVerdict(item, (Finding(FindingCategory.CONFLICT, f"expense.{rule}", sentence, subject),))
-
-
-def _project_missing(item: ExpenseItem, known: ProjectFacts | None, facts: ExpenseFacts) -> ExpenseVerdict:
-    """An expense on a project the ERP cannot take: one finding about the project, the same for all its
-    expenses (so a project missing from the ERP opens one exception, not one per expense)."""
-    name = known.name if known else f"project {item.project_id}"
-    erp = facts.systems.erp_name
-    if known is not None and known.unreadable:
-        rule, why = "expense.project_unreadable_in_erp", f"it cannot be read in {erp}: {known.unreadable}"
-    else:
-        rule, why = "expense.project_missing_in_erp", f"it does not exist in {erp}"
-    message = (
-        f"Approved expenses on {name} are not posted: {why}. Create or link the project in {erp}; "
-        "its expenses are posted when its employees' expenses are next posted, or when this exception is "
-        "retried."
-    )
-    subject = RecordRef("Project", item.project_id)
-    return ExpenseVerdict(item, (Finding(FindingCategory.CONFLICT, rule, message, subject),))
 
 
 def _entity_missing(item: ExpenseItem, code: str, facts: ExpenseFacts) -> ExpenseVerdict:
@@ -272,7 +221,10 @@ def _judge(
     erp = facts.systems.erp_name
     known = facts.projects.get(item.project_id)
     if known is None or known.project is None:
-        return _project_missing(item, known, facts)
+        missing = project_missing(
+            item.project_id, known, facts.systems, kind="expense", what="expenses", be="are"
+        )
+        return ExpenseVerdict(item, (missing,))
     if facts.resource is None:
         return _held(
             item, "employee_missing_in_erp", f"the employee who incurred it does not exist in {erp}", facts
@@ -280,28 +232,13 @@ def _judge(
     entity = facts.legal_entities.get(known.project.legal_entity_code)
     if entity is None:
         return _entity_missing(item, known.project.legal_entity_code, facts)
-    posting_facts = PostingFacts(
-        project=known.project,
-        erp_project=known.erp,
-        calendar=facts.calendar,
-        resource=facts.resource,
-        assignments=None,
-        systems=facts.systems,
-    )
-    check = check_expense(item, posting_facts, policy)
+    check = check_expense(item, known.for_checks(facts.calendar, facts.resource, facts.systems), policy)
     findings = [f for f in check.findings if f.rule not in _UNKNOWN_ASSIGNMENTS]
     rate = _rate_finding(item, entity.functional_currency, check, facts)
     if rate is not None:
         findings.append(rate)
     if check.posting_date is not None and check.needs_finance_approval and not confirmed and not findings:
-        findings.append(
-            Finding(
-                FindingCategory.VALIDATION,
-                "expense.redate_needs_approval",
-                f"{check.note} A finance approver confirms it by retrying this exception.",
-                check.subject,
-            )
-        )
+        findings.append(redate_needs_approval(check, "expense"))
     if findings or check.posting_date is None:
         return ExpenseVerdict(item, tuple(findings), check=check)
     priced = _with_markup(item, markup)
@@ -322,7 +259,7 @@ def _judge(
 def _summary(line: ExpensePostingLine, item: ExpenseItem, project: str) -> str:
     billable = "billable" if line.dimensions.billable else "non-billable"
     converted = "" if line.amount.currency == line.posted_amount.currency else f", {line.posted_amount}"
-    return _clip(
+    return clip(
         f"{item.category} expense of employee {line.dimensions.employee_id} on {project}: {line.amount}"
         f"{converted} on {iso(item.expense_date)} ({billable})"
     )
@@ -336,7 +273,7 @@ def _posting(verdict: ExpenseVerdict, project: str, stamp: Stamp) -> PostedExpen
     dims = line.dimensions
     posting = ExpensePosting(
         **stamp.envelope(),
-        global_id=_posting_id(content_key, line.posting_date),
+        global_id=PostedExpense.posting_id(content_key, line.posting_date),
         posting_key=content_key,
         summary=_summary(line, item, project),
         posting_date=line.posting_date,
@@ -346,13 +283,7 @@ def _posting(verdict: ExpenseVerdict, project: str, stamp: Stamp) -> PostedExpen
         category=item.category,
         description=item.description,
         receipt_reference=item.receipt_reference,
-        legal_entity_code=dims.legal_entity_code,
-        project_id=dims.project_id,
-        resource_id=dims.resource_id,
-        employee_id=dims.employee_id,
-        cost_center=dims.cost_center,
-        service_line=dims.service_line,
-        billable=dims.billable,
+        **dimension_fields(dims),
         amount=line.amount,
         exchange_rate=line.exchange_rate,
         posted_amount=line.posted_amount,
@@ -361,12 +292,8 @@ def _posting(verdict: ExpenseVerdict, project: str, stamp: Stamp) -> PostedExpen
     return PostedExpense(posting, content_key, item.content_hash())
 
 
-@dataclass(frozen=True, slots=True)
-class ExpensePostingPlan:
-    """What to send: reversals first, then new postings; and every posting sent so far, afterwards."""
-
-    to_send: tuple[PostedExpense, ...]
-    sent: tuple[PostedExpense, ...]
+ExpensePostingPlan = SendPlan[PostedExpense]
+"""What to send: reversals first, then new postings; and every posting sent so far, afterwards."""
 
 
 def plan_expense_postings(
@@ -390,5 +317,4 @@ def plan_expense_postings(
         for v in verdicts
         if v.line is not None
     ]
-    plan = plan_postings(desired, sent_before, facts.calendar)
-    return ExpensePostingPlan(plan.to_send, (*sent_before, *plan.to_send))
+    return plan_sending(desired, sent_before, facts.calendar)

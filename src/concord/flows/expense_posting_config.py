@@ -25,13 +25,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import Field
 
 from concord.domain.fx import ExchangeRate, RateTable
-from concord.domain.time_posting import ApproverRule, ClosedPeriodPolicy, PostingPolicy
-from concord.engine.flows import Gathering
+from concord.domain.time_posting import PostingPolicy
 from concord.flows.config_file import load_config_file
-from concord.flows.time_posting_config import PostingSystems, Settle
+from concord.flows.config_parts import Settle, Strict, Text
+from concord.flows.time_posting_config import PostingRules
 from concord.settings import SHIPPED_EXPENSE_POSTING, ConfigError
 
 __all__ = [
@@ -41,12 +41,6 @@ __all__ = [
     "load_expense_posting",
 ]
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-
-
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
 
 class ExpenseGathering(StrEnum):
     """Which expenses one flow instance gathers and posts together (each expense is one ERP posting)."""
@@ -55,7 +49,7 @@ class ExpenseGathering(StrEnum):
     PER_EXPENSE = "per_expense"
 
 
-class ExchangeRates(_Strict):
+class ExchangeRates(Strict):
     """Where the rates come from that convert an expense into the currency it is posted in."""
 
     table: Text = "exchange_rates"
@@ -96,15 +90,10 @@ def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-class ExpensePostingConfig(_Strict):
+class ExpensePostingConfig(PostingRules):
     """The firm's expense posting policy."""
 
-    systems: PostingSystems = PostingSystems()
     gather: ExpenseGathering = ExpenseGathering.PER_EMPLOYEE_MONTH
-    closed_period: ClosedPeriodPolicy = ClosedPeriodPolicy.REDATE
-    redate_needs_finance_approval: bool = False
-    approver: ApproverRule = ApproverRule.ANYONE
-    self_approval_allowed: bool = False
     billable_markup: Annotated[Decimal, Field(ge=0, le=1)] = Decimal(0)
     """Markup on billable expenses whose PSA record carries none (0.10 is 10 %)."""
     exchange_rates: ExchangeRates = ExchangeRates()
@@ -112,18 +101,7 @@ class ExpensePostingConfig(_Strict):
 
     def policy(self) -> PostingPolicy:
         """The domain's posting policy for these settings (contracts are the billing flow's concern)."""
-        return PostingPolicy(
-            closed_period=self.closed_period,
-            redate_needs_finance_approval=self.redate_needs_finance_approval,
-            approver=self.approver,
-            self_approval_allowed=self.self_approval_allowed,
-            enforce_not_to_exceed=False,
-            billable_needs_contract=False,
-        )
-
-    def gathering(self) -> Gathering:
-        """How the flow's instances wait for a burst to settle."""
-        return Gathering(quiet_s=self.settle.quiet_s, max_wait_s=self.settle.max_wait_s)
+        return self._policy(enforce_not_to_exceed=False, billable_needs_contract=False)
 
 
 def load_expense_posting(path: Path | None = None) -> ExpensePostingConfig:

@@ -22,27 +22,13 @@ flow sees canonical records and commands only; which ERP record a posting become
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime
+from collections.abc import Sequence
 
-from pydantic import ValidationError
-
-from concord.domain.findings import Finding, Systems
+from concord.domain.findings import Systems
 from concord.domain.fx import RateTable
-from concord.domain.keys import Stamp
-from concord.domain.messages import JSON, CommandSpec, Event
-from concord.domain.objects import (
-    AccountingPeriod,
-    ExpenseItem,
-    ExpenseStatus,
-    LegalEntity,
-    Project,
-    ProjectStatus,
-    Resource,
-)
-from concord.domain.time_posting import ErpProjectState
-from concord.engine.flows import BusinessRef, Flow, Report, Step, StepContext
+from concord.domain.messages import JSON, CommandSpec
+from concord.domain.objects import AccountingPeriod, ExpenseItem, ExpenseStatus, LegalEntity
+from concord.engine.flows import Flow, Step, StepContext
 from concord.flows.expense_posting import (
     ExpenseFacts,
     PostedExpense,
@@ -51,58 +37,27 @@ from concord.flows.expense_posting import (
     plan_expense_postings,
 )
 from concord.flows.expense_posting_config import ExpenseGathering, ExpensePostingConfig
+from concord.flows.posting_steps import RecordPosting, read_back, read_stamp, run_reads
 from concord.flows.sending import ACCEPTED, SENT, sending
-from concord.flows.time_posting import ProjectFacts
+from concord.flows.systems import named_systems
 
 __all__ = ["FLOW_NAME", "expenses_to_erp"]
 
 FLOW_NAME = "expenses_to_erp"
 
-_NAMES = {"kantata": "Kantata", "netsuite": "NetSuite", "salesforce": "Salesforce"}
-
 
 def expenses_to_erp(config: ExpensePostingConfig, rates: RateTable) -> Flow:
     """The flow, for the systems and posting policy of ``config`` and the exchange ``rates``."""
     systems = config.systems
-    named = Systems(
-        psa=systems.psa,
-        psa_name=_NAMES.get(systems.psa, systems.psa),
-        erp=systems.erp,
-        erp_name=_NAMES.get(systems.erp, systems.erp),
-    )
+    named = named_systems(psa=systems.psa, erp=systems.erp)
     policy = config.policy()
     per_expense = config.gather is ExpenseGathering.PER_EXPENSE
-
-    def key(event: Event) -> str | None:
-        item = event.payload
-        if per_expense:
-            return str(item["global_id"])
-        return f"{item['resource_id']}|{str(item['expense_date'])[:7]}"
-
-    def business(event: Event) -> BusinessRef:
-        item = event.payload
-        if per_expense:
-            label = f"Expense {item['global_id']} ({item['expense_date']})"
-        else:
-            label = f"Expenses of resource {item['resource_id']} in {str(item['expense_date'])[:7]}"
-        return BusinessRef("ExpensePosting", f"ExpensePosting:{key(event)}", label)
+    posting = RecordPosting("ExpensePosting", "Expense", "Expenses", "expense_date", per_expense)
 
     def read(ctx: StepContext) -> Sequence[CommandSpec]:
         items = _items(ctx)
-        sent = [PostedExpense.from_state(held) for held in ctx.state.get(SENT, [])]
         approved = [i for i in items if i.status is ExpenseStatus.APPROVED]
-        if not approved and not sent:
-            return []  # nothing to post and nothing posted to take back
-        projects = sorted({i.project_id for i in approved} | {s.posting.project_id for s in sent})
-        reads = [
-            CommandSpec(systems.erp, "list", "AccountingPeriod", {}),
-            CommandSpec(systems.erp, "list", "LegalEntity", {}),
-        ]
-        for project_id in projects:
-            reads.append(CommandSpec(systems.psa, "get", "Project", {"global_id": project_id}))
-            reads.append(CommandSpec(systems.erp, "get", "Project", {"global_id": project_id}))
-        reads.append(CommandSpec(systems.erp, "get", "Resource", {"global_id": items[0].resource_id}))
-        return reads
+        return run_reads(systems, ["AccountingPeriod", "LegalEntity"], items, approved, _sent(ctx))
 
     def post(ctx: StepContext) -> Sequence[CommandSpec]:
         answers = ctx.results.get("read") or []
@@ -110,21 +65,18 @@ def expenses_to_erp(config: ExpensePostingConfig, rates: RateTable) -> Flow:
             return []
         items = _items(ctx)
         facts = _facts(answers, systems.psa, items[0].resource_id, named, rates, config.exchange_rates.table)
-        sent = [PostedExpense.from_state(held) for held in ctx.state.get(SENT, [])]
+        sent = _sent(ctx)
         confirmed = [i.global_id for i in items if ctx.confirmed(f"ExpenseItem:{i.global_id}")]
         verdicts = judge_expenses(
             items, facts, policy, sent=sent, markup=config.billable_markup, approved_redates=confirmed
         )
-        changed_at = _changed_at(ctx)
+        changed_at = ctx.input_times()
         for verdict in verdicts:
-            item_key = f"ExpenseItem:{verdict.item.global_id}"
-            at = changed_at.get(verdict.item.global_id, verdict.item.source_changed_at)
-            if verdict.line is not None or verdict.posted:
-                ctx.settle(item_key, at)
-            for finding in verdict.findings:
-                ctx.report(_report(finding, verdict.item, item_key, at, systems.psa))
-        read_at = next(str(a["read_at"]) for a in answers if "read_at" in a)
-        stamp = Stamp(items[0].correlation_id, datetime.fromisoformat(read_at))
+            done = verdict.line is not None or verdict.posted
+            posting.judged(
+                ctx, verdict.item, verdict.findings, posted=done, psa=systems.psa, changed_at=changed_at
+            )
+        stamp = read_stamp(answers, items[0].correlation_id)
         plan = plan_expense_postings(verdicts, sent, facts, stamp)
         sending(ctx, [posted.to_state() for posted in plan.sent])
         return [
@@ -141,22 +93,10 @@ def expenses_to_erp(config: ExpensePostingConfig, rates: RateTable) -> Flow:
         name=FLOW_NAME,
         triggers=frozenset({"ExpenseItemChanged"}),
         steps=(Step("read", read), Step("post", post), ACCEPTED),
-        key=key,
-        business=business,
-        gather=config.gathering(),
+        key=posting.key,
+        business=posting.business,
+        gather=config.settle.gathering(),
     )
-
-
-def _report(finding: Finding, item: ExpenseItem, item_key: str, at: datetime, psa: str) -> Report:
-    """The exception a finding opens: about the expense, or about its project when the project is at fault."""
-    if finding.subject.object_type == "Project" and finding.subject.global_id:
-        project = finding.subject.global_id
-        business = BusinessRef("Project", f"Project:{project}", f"Project {project}", {"concord": project})
-    else:
-        ids = {**item.system_ids, "concord": item.global_id}
-        label = f"Expense {item.system_ids.get(psa) or item.global_id}"
-        business = BusinessRef("ExpenseItem", item_key, label, ids)
-    return Report(business, finding.category.value, finding.message, finding.rule, at)
 
 
 def _items(ctx: StepContext) -> list[ExpenseItem]:
@@ -164,12 +104,8 @@ def _items(ctx: StepContext) -> list[ExpenseItem]:
     return [ExpenseItem.model_validate(payload) for payload in ctx.inputs]
 
 
-def _changed_at(ctx: StepContext) -> dict[str, datetime]:
-    gathered: Mapping[str, JSON] = ctx.state.get("inputs", {})
-    return {
-        str(held["payload"]["global_id"]): datetime.fromisoformat(str(held["at"]))
-        for held in gathered.values()
-    }
+def _sent(ctx: StepContext) -> list[PostedExpense]:
+    return [PostedExpense.from_state(held) for held in ctx.state.get(SENT, [])]
 
 
 def _facts(
@@ -181,30 +117,16 @@ def _facts(
     rates_table: str,
 ) -> ExpenseFacts:
     """The calendar, legal entities, projects and employee from the answers of ``read`` (in any order)."""
+    read = read_back(answers, psa, resource_id, per_value=True)
     periods: list[AccountingPeriod] = []
     entities: dict[str, LegalEntity] = {}
     unreadable: dict[str, str] = {}
-    psa_projects: dict[str, JSON] = {}
-    erp_projects: dict[str, JSON] = {}
-    resource: Resource | None = None
-    for answer in answers:
-        if "records" in answer:
-            _listed(answer, periods, entities, unreadable)
-        elif answer.get("global_id") == resource_id:
-            if answer.get("record"):
-                resource = Resource.model_validate(answer["record"])
-        elif answer.get("system") == psa:
-            psa_projects[str(answer["global_id"])] = answer
-        else:
-            erp_projects[str(answer["global_id"])] = answer
-    projects = {
-        project_id: _project(psa_projects.get(project_id, {}), answer)
-        for project_id, answer in erp_projects.items()
-    }
+    for answer in read.listed:
+        _listed(answer, periods, entities, unreadable)
     return ExpenseFacts(
         payables_calendar(periods),
-        projects,
-        resource,
+        read.projects,
+        read.resource,
         entities,
         rates,
         named,
@@ -231,26 +153,3 @@ def _listed(
         code = (held.get("values") or {}).get("code")
         if code and "start_date" not in (held.get("values") or {}):
             unreadable[str(code)] = str(held.get("why"))
-
-
-def _project(psa: JSON, erp: JSON) -> ProjectFacts:
-    """The project for the checks: the ERP's record with the PSA's status and dates (the PSA owns them)."""
-    psa_values: JSON = psa.get("record") or psa.get("values") or {}
-    erp_record = erp.get("record")
-    name = f"project '{psa_values.get('name') or (erp_record or {}).get('name') or erp.get('global_id')}'"
-    if not erp_record:
-        return ProjectFacts(None, None, name, erp.get("invalid"))
-    project = Project.model_validate(erp_record)
-    erp_state = ErpProjectState(project.status)
-    overlay: dict[str, object] = {}
-    if psa_values.get("status") is not None:
-        with contextlib.suppress(ValueError):
-            overlay["status"] = ProjectStatus(psa_values["status"])
-    for field in ("start_date", "end_date"):
-        if psa_values.get(field) is not None:
-            with contextlib.suppress(ValueError):
-                overlay[field] = date.fromisoformat(str(psa_values[field]))
-    # When the PSA's dates do not fit the ERP's record, the checks use the ERP's.
-    with contextlib.suppress(ValidationError, ValueError):
-        project = project.replace(**overlay)
-    return ProjectFacts(project, erp_state, name)

@@ -43,7 +43,7 @@ exception each, in business words; the rest is recognised.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -60,7 +60,7 @@ from concord.domain.objects import (
     TimeEntryStatus,
 )
 from concord.domain.periods import AccountingCalendar, calendar_of
-from concord.engine.flows import BusinessRef, Flow, Report, Step, StepContext
+from concord.engine.flows import BusinessRef, Flow, Report, Step, StepContext, StepFn
 from concord.flows.revenue_config import RevenueConfig
 from concord.flows.revenue_plan import (
     RecognitionPlan,
@@ -73,6 +73,7 @@ from concord.flows.revenue_plan import (
     plan_straight_line,
 )
 from concord.flows.sending import ACCEPTED, SENT, sending
+from concord.flows.systems import named_systems
 
 __all__ = ["DELIVERY", "MILESTONES", "SUBSCRIPTIONS", "revenue_flows"]
 
@@ -84,18 +85,11 @@ REACHED = "reached_on"
 FIRM = "firm"
 """The one key of the subscriptions flow: every subscription contract of the firm."""
 
-_NAMES = {"kantata": "Kantata", "netsuite": "NetSuite", "salesforce": "Salesforce"}
-
 
 def revenue_flows(config: RevenueConfig) -> tuple[Flow, Flow, Flow]:
     """The three revenue flows, for the systems, accounts and rules of ``config``."""
     systems = config.systems
-    named = Systems(
-        psa=systems.psa,
-        psa_name=_NAMES.get(systems.psa, systems.psa),
-        erp=systems.erp,
-        erp_name=_NAMES.get(systems.erp, systems.erp),
-    )
+    named = named_systems(psa=systems.psa, erp=systems.erp)
     return (
         _delivery_flow(config, named),
         _milestones_flow(config, named),
@@ -124,15 +118,7 @@ def _delivery_flow(config: RevenueConfig, named: Systems) -> Flow:
         approved = [e for e in entries if e.status is TimeEntryStatus.APPROVED]
         if not approved and not ctx.state.get(SENT):
             return []  # nothing to recognise and nothing recognised to take back
-        project = {"global_id": entries[0].project_id}
-        return [
-            CommandSpec(erp, "list", "AccountingPeriod", {}),
-            CommandSpec(erp, "get", "Project", project),
-            CommandSpec(psa, "get", "Project", project),
-        ]
-
-    def contract(ctx: StepContext) -> Sequence[CommandSpec]:
-        return _read_contract(ctx, erp)
+        return _project_reads(config, entries[0].project_id)
 
     def recognise(ctx: StepContext) -> Sequence[CommandSpec]:
         entries = _entries(ctx)
@@ -174,14 +160,7 @@ def _delivery_flow(config: RevenueConfig, named: Systems) -> Flow:
             return []  # milestones and subscriptions are recognised by their own flows
         return _act(ctx, facts, plan, erp, [f"TimeEntry:{e.global_id}" for e in entries])
 
-    return Flow(
-        name=DELIVERY,
-        triggers=frozenset({"TimeEntryChanged"}),
-        steps=(Step("read", read), Step("contract", contract), Step("recognise", recognise), ACCEPTED),
-        key=key,
-        business=business,
-        gather=config.gathering(),
-    )
+    return _project_flow(DELIVERY, "TimeEntryChanged", config, key, business, read, recognise)
 
 
 # -- milestones ------------------------------------------------------------------------------------------
@@ -199,16 +178,7 @@ def _milestones_flow(config: RevenueConfig, named: Systems) -> Flow:
         return BusinessRef("Revenue", f"Revenue:milestones:{project}", label, {"concord": project})
 
     def read(ctx: StepContext) -> Sequence[CommandSpec]:
-        milestones = _milestones(ctx)
-        project = {"global_id": milestones[0].project_id}
-        return [
-            CommandSpec(erp, "list", "AccountingPeriod", {}),
-            CommandSpec(erp, "get", "Project", project),
-            CommandSpec(config.systems.psa, "get", "Project", project),
-        ]
-
-    def contract(ctx: StepContext) -> Sequence[CommandSpec]:
-        return _read_contract(ctx, erp)
+        return _project_reads(config, _milestones(ctx)[0].project_id)
 
     def recognise(ctx: StepContext) -> Sequence[CommandSpec]:
         milestones = _milestones(ctx)
@@ -231,14 +201,7 @@ def _milestones_flow(config: RevenueConfig, named: Systems) -> Flow:
         ctx.state[REACHED] = {mid: day.isoformat() for mid, day in plan.reached_on.items()}
         return _act(ctx, facts, plan, erp, [f"Milestone:{m.global_id}" for m in milestones])
 
-    return Flow(
-        name=MILESTONES,
-        triggers=frozenset({"MilestoneChanged"}),
-        steps=(Step("read", read), Step("contract", contract), Step("recognise", recognise), ACCEPTED),
-        key=key,
-        business=business,
-        gather=config.gathering(),
-    )
+    return _project_flow(MILESTONES, "MilestoneChanged", config, key, business, read, recognise)
 
 
 # -- subscriptions ---------------------------------------------------------------------------------------
@@ -291,7 +254,7 @@ def _subscriptions_flow(config: RevenueConfig, named: Systems) -> Flow:
         steps=(Step("read", read), Step("recognise", recognise), ACCEPTED),
         key=key,
         business=business,
-        gather=config.gathering(),
+        gather=config.settle.gathering(),
     )
 
 
@@ -316,6 +279,43 @@ def _unreadable_subscriptions(answer: JSON, named: Systems, at: datetime) -> lis
 
 
 # -- shared ----------------------------------------------------------------------------------------------
+
+
+def _project_flow(
+    name: str,
+    trigger: str,
+    config: RevenueConfig,
+    key: Callable[[Event], str | None],
+    business: Callable[[Event], BusinessRef],
+    read: StepFn,
+    recognise: StepFn,
+) -> Flow:
+    """A flow of a project's revenue: ``read`` the calendar and the project, ``get`` the contract the ERP's
+    project names, ``recognise``, and keep what the ERP accepted."""
+    erp = config.systems.erp
+
+    def contract(ctx: StepContext) -> Sequence[CommandSpec]:
+        return _read_contract(ctx, erp)
+
+    return Flow(
+        name=name,
+        triggers=frozenset({trigger}),
+        steps=(Step("read", read), Step("contract", contract), Step("recognise", recognise), ACCEPTED),
+        key=key,
+        business=business,
+        gather=config.settle.gathering(),
+    )
+
+
+def _project_reads(config: RevenueConfig, project_id: str) -> list[CommandSpec]:
+    """The ERP's accounting periods, and the project as the ERP and the PSA show it."""
+    erp, psa = config.systems.erp, config.systems.psa
+    project = {"global_id": project_id}
+    return [
+        CommandSpec(erp, "list", "AccountingPeriod", {}),
+        CommandSpec(erp, "get", "Project", project),
+        CommandSpec(psa, "get", "Project", project),
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -404,7 +404,7 @@ def _act(
 ) -> list[CommandSpec]:
     """Report the plan's findings, settle what is fine, keep what is sent, and the commands that send it."""
     at = _latest(ctx)
-    changed_at = _changed_at(ctx)
+    changed_at = ctx.input_times()
     # A contract's findings here are about this project's month (or milestones): keyed so, another
     # instance's successful run does not close them.
     contract_key = f"Revenue:Contract:{facts.contract.global_id}@{ctx.instance_id}"
@@ -463,13 +463,5 @@ def _read_at(answer: JSON) -> datetime:
     return datetime.fromisoformat(str(answer["read_at"]))
 
 
-def _changed_at(ctx: StepContext) -> dict[str, datetime]:
-    gathered: Mapping[str, JSON] = ctx.state.get("inputs", {})
-    return {
-        str(held["payload"]["global_id"]): datetime.fromisoformat(str(held["at"]))
-        for held in gathered.values()
-    }
-
-
 def _latest(ctx: StepContext) -> datetime:
-    return max(_changed_at(ctx).values())
+    return max(ctx.input_times().values())

@@ -16,36 +16,24 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import StringConstraints, model_validator
 
 from concord.domain.billing import MilestoneTrigger
 from concord.domain.objects import RecognitionBasis
 from concord.domain.revenue import CompletionMethod, RevenueAccounts
-from concord.engine.flows import Gathering
 from concord.flows.config_file import load_config_file
+from concord.flows.config_parts import PsaErpSystems, Settle, Strict
 from concord.settings import SHIPPED_REVENUE
 
-__all__ = ["LedgerAccounts", "RevenueConfig", "RevenueSystems", "Settle", "load_revenue"]
+__all__ = ["LedgerAccounts", "RevenueConfig", "load_revenue"]
 
 Role = Annotated[
     str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_]*$")
 ]
 """An account role: a key of the ERP's account reference table, e.g. ``services_revenue``."""
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class RevenueSystems(_Strict):
-    """The configured connectors that play each part (names as in concord.toml)."""
-
-    psa: Text = "kantata"
-    erp: Text = "netsuite"
-
-
-class Pair(_Strict):
+class Pair(Strict):
     """The account a recognition debits and the one it credits (swapped for a reversal)."""
 
     debit: Role
@@ -60,7 +48,7 @@ class Pair(_Strict):
         return self
 
 
-class LedgerAccounts(_Strict):
+class LedgerAccounts(Strict):
     """The account pair of each recognition basis."""
 
     as_delivered: Pair = Pair(debit="unbilled_receivable", credit="services_revenue")
@@ -74,31 +62,14 @@ class LedgerAccounts(_Strict):
         return RevenueAccounts(pair.debit, pair.credit)
 
 
-class Settle(_Strict):
-    """How long a burst of changes settles before revenue is recognised."""
-
-    quiet_s: float = Field(default=5.0, ge=0, le=3600)
-    max_wait_s: float = Field(default=60.0, ge=0, le=86400)
-
-    @model_validator(mode="after")
-    def _order(self) -> Settle:
-        if self.max_wait_s < self.quiet_s:
-            raise ValueError(f"max_wait_s ({self.max_wait_s}) must be at least quiet_s ({self.quiet_s})")
-        return self
-
-
-class RevenueConfig(_Strict):
+class RevenueConfig(Strict):
     """The firm's revenue recognition settings."""
 
-    systems: RevenueSystems = RevenueSystems()
+    systems: PsaErpSystems = PsaErpSystems()
     completion_method: CompletionMethod = CompletionMethod.HOURS
     milestone_trigger: MilestoneTrigger = MilestoneTrigger.COMPLETION
     accounts: LedgerAccounts = LedgerAccounts()
     settle: Settle = Settle()
-
-    def gathering(self) -> Gathering:
-        """How the flows' instances wait for a burst to settle."""
-        return Gathering(quiet_s=self.settle.quiet_s, max_wait_s=self.settle.max_wait_s)
 
 
 def load_revenue(path: Path | None = None) -> RevenueConfig:

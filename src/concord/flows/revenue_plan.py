@@ -46,6 +46,7 @@ from concord.domain.revenue import (
     CompletionMethod,
     CostProgress,
     HoursProgress,
+    RecognitionResult,
     RevenueAccounts,
     journal_lines,
     recognise_as_delivered,
@@ -168,6 +169,23 @@ class _Recognition:
         global_id = revenue_id(self.contract.global_id, self.basis, *parts, on=on)
         return SentRevenue(key, generation, self.event(period, delta, global_id, project_id))
 
+    def month_catch_up(
+        self, result: RecognitionResult, project_id: str, month: Period, sent: Sequence[SentRevenue], how: str
+    ) -> SentRevenue | Finding | None:
+        """The event that brings a project's ``month`` to the revenue ``result`` recognises for it
+        (``catch_up``); ``how`` says how it is recognised ("as delivered")."""
+        desired = result.events[0].amount if result.events else Money.zero(self.contract.currency)
+        return self.catch_up(
+            _month_key(project_id, month),
+            (project_id, month.start, month.end),
+            month.end,
+            month,
+            desired,
+            sent,
+            project_id=project_id,
+            what=f"Revenue of contract {self.contract.number} {how} in {month.start:%b %Y}",
+        )
+
 
 def booking_period(calendar: AccountingCalendar, day: date) -> Period | None:
     """The ERP period revenue of ``day`` is booked in: the open period covering it, else the first open one
@@ -232,17 +250,7 @@ def plan_as_delivered(
         project_id=project_id,
         systems=systems,
     )
-    desired = result.events[0].amount if result.events else Money.zero(contract.currency)
-    made = facts.catch_up(
-        _month_key(project_id, month),
-        (project_id, month.start, month.end),
-        month.end,
-        month,
-        desired,
-        sent,
-        project_id=project_id,
-        what=f"Revenue of contract {contract.number} as delivered in {month.start:%b %Y}",
-    )
+    made = facts.month_catch_up(result, project_id, month, sent, "as delivered")
     return _outcome(made, result.findings)
 
 
@@ -317,17 +325,7 @@ def plan_percent_complete(
     )
     if result.findings:
         return RecognitionPlan((), result.findings)
-    desired = result.events[0].amount if result.events else Money.zero(contract.currency)
-    made = facts.catch_up(
-        _month_key(project_id, month),
-        (project_id, month.start, month.end),
-        month.end,
-        month,
-        desired,
-        sent,
-        project_id=project_id,
-        what=f"Revenue of contract {contract.number} by percentage of completion in {month.start:%b %Y}",
-    )
+    made = facts.month_catch_up(result, project_id, month, sent, "by percentage of completion")
     return _outcome(made)
 
 

@@ -6,7 +6,9 @@ A posting, once sent, is never edited: ``plan_time_postings`` compares the desir
 sent before (kept in the flow instance) through ``concord.domain.posting_lines.plan_postings``, so an
 entry edited or rejected after posting becomes a reversal of its posting plus a new posting of what
 remains. Every posting lists the entries it holds with their hours and amounts: the drill-back from an
-ERP line to the entries.
+ERP line to the entries. The project facts, and the findings about a project the ERP cannot take
+(``project_missing``) and a re-date that waits for finance (``redate_needs_approval``), serve the expense
+posting too.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Self
+from typing import ClassVar
 
 from concord.domain.findings import Finding, FindingCategory, RecordRef, Systems, format_hours
-from concord.domain.keys import Stamp, stable_id
+from concord.domain.keys import Stamp
 from concord.domain.money import Hours, Money, line_amount
 from concord.domain.objects import PostedEntry, Project, Resource, TimeEntry, TimeEntryStatus, TimePosting
 from concord.domain.periods import AccountingCalendar
@@ -26,7 +28,6 @@ from concord.domain.posting_lines import (
     PostingGranularity,
     PostingLine,
     build_posting_lines,
-    plan_postings,
     posting_dimensions,
 )
 from concord.domain.time_posting import (
@@ -38,8 +39,18 @@ from concord.domain.time_posting import (
     entry_label,
     fill_missing_rates,
 )
+from concord.flows.posted import SendPlan, SentPosting, clip, dimension_fields, plan_sending
 
-__all__ = ["EntryVerdict", "PostedLine", "ProjectFacts", "TimeFacts", "judge_entries", "plan_time_postings"]
+__all__ = [
+    "EntryVerdict",
+    "PostedLine",
+    "ProjectFacts",
+    "TimeFacts",
+    "judge_entries",
+    "plan_time_postings",
+    "project_missing",
+    "redate_needs_approval",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +65,19 @@ class ProjectFacts:
     """How the project is named in messages."""
     unreadable: str | None = None
     """Why the ERP's record of the project cannot be used, when it is there but does not map."""
+
+    def for_checks(self, calendar: AccountingCalendar, resource: Resource, systems: Systems) -> PostingFacts:
+        """What the domain's checks see of a record on this project, which the ERP holds (the PSA's
+        assignments are not read)."""
+        assert self.project is not None, "a project the ERP does not hold is not checked"
+        return PostingFacts(
+            project=self.project,
+            erp_project=self.erp,
+            calendar=calendar,
+            resource=resource,
+            assignments=None,
+            systems=systems,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,22 +111,34 @@ def _missing(entry: TimeEntry, rule: str, message: str, facts: TimeFacts) -> Ent
     return EntryVerdict(entry, (finding,))
 
 
-def _project_missing(entry: TimeEntry, known: ProjectFacts | None, facts: TimeFacts) -> EntryVerdict:
-    """Time on a project the ERP cannot take: one finding about the project, the same for all its time
-    (so a project missing from the ERP opens one exception, not one per entry)."""
-    name = known.name if known else f"project {entry.project_id}"
-    erp = facts.systems.erp_name
+def project_missing(
+    project_id: str, known: ProjectFacts | None, systems: Systems, *, kind: str, what: str, be: str
+) -> Finding:
+    """The finding about approved records on a project the ERP cannot take: about the project, the same for
+    all its records (so a project missing from the ERP opens one exception, not one per record).
+
+    ``kind`` prefixes the rule ("time"); ``what`` names the records ("time", "expenses") and ``be`` agrees
+    with it ("is", "are").
+    """
+    name = known.name if known else f"project {project_id}"
+    erp = systems.erp_name
     if known is not None and known.unreadable:
-        rule, why = "time.project_unreadable_in_erp", f"it cannot be read in {erp}: {known.unreadable}"
+        rule, why = f"{kind}.project_unreadable_in_erp", f"it cannot be read in {erp}: {known.unreadable}"
     else:
-        rule, why = "time.project_missing_in_erp", f"it does not exist in {erp}"
+        rule, why = f"{kind}.project_missing_in_erp", f"it does not exist in {erp}"
     message = (
-        f"Approved time on {name} is not posted: {why}. Create or link the project in {erp}; "
-        "its time is posted when its employees' time is next posted, or when this exception is retried."
+        f"Approved {what} on {name} {be} not posted: {why}. Create or link the project in {erp}; "
+        f"its {what} {be} posted when its employees' {what} {be} next posted, or when this exception is "
+        "retried."
     )
-    return EntryVerdict(
-        entry, (Finding(FindingCategory.CONFLICT, rule, message, RecordRef("Project", entry.project_id)),)
-    )
+    return Finding(FindingCategory.CONFLICT, rule, message, RecordRef("Project", project_id))
+
+
+def redate_needs_approval(check: PostingCheck, kind: str) -> Finding:
+    """The finding that holds a re-dated record until a finance approver confirms the re-date (where the
+    policy asks for it); ``kind`` prefixes the rule ("time")."""
+    message = f"{check.note} A finance approver confirms it by retrying this exception."
+    return Finding(FindingCategory.VALIDATION, f"{kind}.redate_needs_approval", message, check.subject)
 
 
 def judge_entries(
@@ -124,32 +160,21 @@ def judge_entries(
             continue
         known = facts.projects.get(entry.project_id)
         if known is None or known.project is None:
-            verdicts.append(_project_missing(entry, known, facts))
+            missing = project_missing(
+                entry.project_id, known, facts.systems, kind="time", what="time", be="is"
+            )
+            verdicts.append(EntryVerdict(entry, (missing,)))
             continue
         if facts.resource is None:
             message = f"the employee who recorded it does not exist in {erp}"
             verdicts.append(_missing(entry, "employee_missing_in_erp", message, facts))
             continue
         priced = fill_missing_rates(entry, None, facts.resource)
-        posting = PostingFacts(
-            project=known.project,
-            erp_project=known.erp,
-            calendar=facts.calendar,
-            resource=facts.resource,
-            assignments=None,
-            systems=facts.systems,
-        )
+        posting = known.for_checks(facts.calendar, facts.resource, facts.systems)
         check = check_time_entry(priced, posting, policy)
         findings = list(check.findings)
         if check.postable and check.needs_finance_approval and entry.global_id not in confirmed:
-            findings.append(
-                Finding(
-                    FindingCategory.VALIDATION,
-                    "time.redate_needs_approval",
-                    f"{check.note} A finance approver confirms it by retrying this exception.",
-                    check.subject,
-                )
-            )
+            findings.append(redate_needs_approval(check, "time"))
         if findings or check.posting_date is None:
             verdicts.append(EntryVerdict(entry, tuple(findings), check=check))
             continue
@@ -160,28 +185,14 @@ def judge_entries(
 
 
 @dataclass(frozen=True, slots=True)
-class PostedLine:
+class PostedLine(SentPosting[TimePosting]):
     """A posting as ``plan_postings`` plans it: a TimePosting with the content key it was built from."""
 
-    posting: TimePosting
-    content_key: str
+    ID_SPACE: ClassVar[str] = "time-posting"
 
-    @property
-    def key(self) -> str:
-        return self.posting.posting_key
-
-    @property
-    def posting_date(self) -> date:
-        return self.posting.posting_date
-
-    @property
-    def reverses(self) -> str | None:
-        return self.posting.reverses
-
-    def reversal(self, on: date) -> Self:
-        """The posting that undoes this one, on ``on``: every entry with opposite sign."""
+    def negated(self) -> dict[str, object]:
+        """Every entry and amount with the opposite sign."""
         p = self.posting
-        key = f"{p.posting_key}-rev"
         entries = tuple(
             PostedEntry(
                 entry_id=e.entry_id,
@@ -191,24 +202,12 @@ class PostedLine:
             )
             for e in p.entries
         )
-        reversed_posting = p.replace(
-            global_id=_posting_id(key, on),
-            posting_key=key,
-            reverses=p.posting_key,
-            summary=_clip(f"Reversal of {p.summary}"),
-            posting_date=on,
-            redated_from=None,
-            hours=Hours.reversal_of(p.hours),
-            cost_amount=-p.cost_amount,
-            bill_amount=None if p.bill_amount is None else -p.bill_amount,
-            entries=entries,
-        )
-        return type(self)(reversed_posting, key)
-
-    def with_key(self, key: str) -> Self:
-        """The same posting under another key (a later generation of the same content)."""
-        moved = self.posting.replace(global_id=_posting_id(key, self.posting_date), posting_key=key)
-        return type(self)(moved, self.content_key)
+        return {
+            "hours": Hours.reversal_of(p.hours),
+            "cost_amount": -p.cost_amount,
+            "bill_amount": None if p.bill_amount is None else -p.bill_amount,
+            "entries": entries,
+        }
 
     def to_state(self) -> dict[str, object]:
         """As kept in the flow instance's state."""
@@ -220,14 +219,6 @@ class PostedLine:
         return cls(TimePosting.model_validate(held["posting"]), str(held["content_key"]))
 
 
-def _posting_id(key: str, on: date) -> str:
-    return stable_id("time-posting", key, on=on)
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= 250 else text[:247] + "..."
-
-
 def _summary(line: PostingLine, granularity: PostingGranularity, project: str) -> str:
     count = len(line.entry_ids)
     what = {
@@ -237,7 +228,7 @@ def _summary(line: PostingLine, granularity: PostingGranularity, project: str) -
     }[granularity]
     billable = "billable" if line.dimensions.billable else "non-billable"
     entries = "1 entry" if count == 1 else f"{count} entries"
-    return _clip(
+    return clip(
         f"{line.hours} h {billable} time of employee {line.dimensions.employee_id} on {project} {what} "
         f"({entries})"
     )
@@ -269,18 +260,12 @@ def _posting(
     dims = line.dimensions
     posting = TimePosting(
         **stamp.envelope(),
-        global_id=_posting_id(line.key, line.posting_date),
+        global_id=PostedLine.posting_id(line.key, line.posting_date),
         posting_key=line.key,
         summary=_summary(line, granularity, project),
         posting_date=line.posting_date,
         redated_from=moved[0] if moved else None,
-        legal_entity_code=dims.legal_entity_code,
-        project_id=dims.project_id,
-        resource_id=dims.resource_id,
-        employee_id=dims.employee_id,
-        cost_center=dims.cost_center,
-        service_line=dims.service_line,
-        billable=dims.billable,
+        **dimension_fields(dims),
         hours=line.hours,
         cost_amount=line.cost_amount,
         bill_amount=line.bill_amount,
@@ -294,12 +279,8 @@ def _rate(rate: Money | None) -> Money:
     return rate
 
 
-@dataclass(frozen=True, slots=True)
-class TimePostingPlan:
-    """What to send: reversals first, then new postings; and every posting sent so far, afterwards."""
-
-    to_send: tuple[PostedLine, ...]
-    sent: tuple[PostedLine, ...]
+TimePostingPlan = SendPlan[PostedLine]
+"""What to send: reversals first, then new postings; and every posting sent so far, afterwards."""
 
 
 def plan_time_postings(
@@ -328,5 +309,4 @@ def plan_time_postings(
         )
         for line in lines
     ]
-    plan = plan_postings(desired, sent_before, facts.calendar)
-    return TimePostingPlan(plan.to_send, (*sent_before, *plan.to_send))
+    return plan_sending(desired, sent_before, facts.calendar)

@@ -24,37 +24,21 @@ flow sees canonical records and commands only; which ERP record a posting become
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from collections.abc import Set as AbstractSet
-from datetime import date, datetime
+from datetime import datetime
 
-from pydantic import ValidationError
-
-from concord.domain.findings import Finding, Systems
-from concord.domain.keys import Stamp
-from concord.domain.messages import JSON, CommandSpec, Event
-from concord.domain.objects import (
-    AccountingPeriod,
-    Project,
-    ProjectStatus,
-    Resource,
-    TimeEntry,
-    TimeEntryStatus,
-)
+from concord.domain.findings import Systems
+from concord.domain.messages import JSON, CommandSpec
+from concord.domain.objects import AccountingPeriod, ProjectStatus, TimeEntry, TimeEntryStatus
 from concord.domain.periods import calendar_of
 from concord.domain.posting_lines import PostingGranularity
 from concord.domain.sla import SlaMeasure
-from concord.domain.time_posting import ErpProjectState
-from concord.engine.flows import BusinessRef, Flow, Report, Step, StepContext
+from concord.engine.flows import BusinessRef, Flow, Step, StepContext
+from concord.flows.posting_steps import RecordPosting, read_back, read_stamp, run_reads
 from concord.flows.sending import SENT, accepted, sending
-from concord.flows.time_posting import (
-    PostedLine,
-    ProjectFacts,
-    TimeFacts,
-    judge_entries,
-    plan_time_postings,
-)
+from concord.flows.systems import named_systems
+from concord.flows.time_posting import PostedLine, TimeFacts, judge_entries, plan_time_postings
 from concord.flows.time_posting_config import TimePostingConfig
 
 __all__ = ["FLOW_NAME", "time_to_erp"]
@@ -63,48 +47,19 @@ FLOW_NAME = "time_to_erp"
 POSTING = "posting"
 """State key: entry id → approval time, of the entries the postings in flight hold (for the SLA)."""
 
-_NAMES = {"kantata": "Kantata", "netsuite": "NetSuite", "salesforce": "Salesforce"}
-
 
 def time_to_erp(config: TimePostingConfig) -> Flow:
     """The flow, for the systems and posting policy of ``config``."""
     systems = config.systems
-    named = Systems(
-        psa=systems.psa,
-        psa_name=_NAMES.get(systems.psa, systems.psa),
-        erp=systems.erp,
-        erp_name=_NAMES.get(systems.erp, systems.erp),
-    )
+    named = named_systems(psa=systems.psa, erp=systems.erp)
     policy = config.policy()
     per_entry = config.granularity is PostingGranularity.PER_ENTRY
-
-    def key(event: Event) -> str | None:
-        entry = event.payload
-        if per_entry:
-            return str(entry["global_id"])
-        return f"{entry['resource_id']}|{str(entry['work_date'])[:7]}"
-
-    def business(event: Event) -> BusinessRef:
-        entry = event.payload
-        if per_entry:
-            label = f"Time entry {entry['global_id']} ({entry['work_date']})"
-        else:
-            label = f"Time of resource {entry['resource_id']} in {str(entry['work_date'])[:7]}"
-        return BusinessRef("TimePosting", f"TimePosting:{key(event)}", label)
+    posting = RecordPosting("TimePosting", "Time entry", "Time", "work_date", per_entry)
 
     def read(ctx: StepContext) -> Sequence[CommandSpec]:
         entries = _entries(ctx)
-        sent = [PostedLine.from_state(held) for held in ctx.state.get(SENT, [])]
         approved = [e for e in entries if e.status is TimeEntryStatus.APPROVED]
-        if not approved and not sent:
-            return []  # nothing to post and nothing posted to take back
-        projects = sorted({e.project_id for e in approved} | {s.posting.project_id for s in sent})
-        reads = [CommandSpec(systems.erp, "list", "AccountingPeriod", {})]
-        for project_id in projects:
-            reads.append(CommandSpec(systems.psa, "get", "Project", {"global_id": project_id}))
-            reads.append(CommandSpec(systems.erp, "get", "Project", {"global_id": project_id}))
-        reads.append(CommandSpec(systems.erp, "get", "Resource", {"global_id": entries[0].resource_id}))
-        return reads
+        return run_reads(systems, ["AccountingPeriod"], entries, approved, _sent(ctx))
 
     def align(ctx: StepContext) -> Sequence[CommandSpec]:
         # The PSA owns a project's status (authority matrix): an ERP project still pending after the PSA
@@ -121,23 +76,19 @@ def time_to_erp(config: TimePostingConfig) -> Flow:
         answers = ctx.results.get("read") or []
         if not answers:
             return []
-        aligned = {str(answer["global_id"]) for answer in ctx.results.get("align") or []}
+        aligned = {str(a["global_id"]) for a in ctx.results.get("align") or [] if a.get("global_id")}
         entries = _entries(ctx)
         facts = _facts(answers, systems.psa, entries[0].resource_id, named, aligned)
         confirmed = [e.global_id for e in entries if ctx.confirmed(f"TimeEntry:{e.global_id}")]
         verdicts = judge_entries(entries, facts, policy, confirmed)
-        changed_at = _changed_at(ctx)
+        changed_at = ctx.input_times()
         for verdict in verdicts:
-            entry_key = f"TimeEntry:{verdict.entry.global_id}"
-            at = changed_at.get(verdict.entry.global_id, verdict.entry.source_changed_at)
-            if verdict.postable is not None:
-                ctx.settle(entry_key, at)
-            for finding in verdict.findings:
-                ctx.report(_report(finding, verdict.entry, entry_key, at, systems.psa))
-        sent = [PostedLine.from_state(held) for held in ctx.state.get(SENT, [])]
-        read_at = next(str(a["read_at"]) for a in answers if "read_at" in a)
-        stamp = Stamp(entries[0].correlation_id, datetime.fromisoformat(read_at))
-        plan = plan_time_postings(verdicts, sent, facts, config.granularity, stamp)
+            done = verdict.postable is not None
+            posting.judged(
+                ctx, verdict.entry, verdict.findings, posted=done, psa=systems.psa, changed_at=changed_at
+            )
+        stamp = read_stamp(answers, entries[0].correlation_id)
+        plan = plan_time_postings(verdicts, _sent(ctx), facts, config.granularity, stamp)
         # Kept as sent only once the ERP took them (``posted``): a posting it refuses is planned again when
         # the exception is retried, instead of being taken for done.
         sending(ctx, [line.to_state() for line in plan.sent])
@@ -169,9 +120,9 @@ def time_to_erp(config: TimePostingConfig) -> Flow:
         name=FLOW_NAME,
         triggers=frozenset({"TimeEntryChanged"}),
         steps=(Step("read", read), Step("align", align), Step("post", post), Step("posted", posted)),
-        key=key,
-        business=business,
-        gather=config.gathering(),
+        key=posting.key,
+        business=posting.business,
+        gather=config.settle.gathering(),
     )
 
 
@@ -181,29 +132,13 @@ def _timing(entry: TimeEntry, psa: str) -> list[str]:
     return [entry.approved_at.isoformat(), f"{entry.system_ids.get(psa) or entry.global_id}"]
 
 
-def _report(finding: Finding, entry: TimeEntry, entry_key: str, at: datetime, psa: str) -> Report:
-    """The exception a finding opens: about the entry, or about its project when the project is at fault."""
-    if finding.subject.object_type == "Project" and finding.subject.global_id:
-        project = finding.subject.global_id
-        business = BusinessRef("Project", f"Project:{project}", f"Project {project}", {"concord": project})
-    else:
-        ids = {**entry.system_ids, "concord": entry.global_id}
-        label = f"Time entry {entry.system_ids.get(psa) or entry.global_id}"
-        business = BusinessRef("TimeEntry", entry_key, label, ids)
-    return Report(business, finding.category.value, finding.message, finding.rule, at)
-
-
 def _entries(ctx: StepContext) -> list[TimeEntry]:
     # The recorder validated every version against the canonical model before it became an event.
     return [TimeEntry.model_validate(payload) for payload in ctx.inputs]
 
 
-def _changed_at(ctx: StepContext) -> dict[str, datetime]:
-    gathered: Mapping[str, JSON] = ctx.state.get("inputs", {})
-    return {
-        str(held["payload"]["global_id"]): datetime.fromisoformat(str(held["at"]))
-        for held in gathered.values()
-    }
+def _sent(ctx: StepContext) -> list[PostedLine]:
+    return [PostedLine.from_state(held) for held in ctx.state.get(SENT, [])]
 
 
 _ALIGNED_STATUSES = (ProjectStatus.PENDING.value, ProjectStatus.ACTIVE.value, ProjectStatus.CLOSED.value)
@@ -235,61 +170,8 @@ def _facts(
     aligned: AbstractSet[str] = frozenset(),
 ) -> TimeFacts:
     """The calendar, projects and employee from the answers of the ``read`` step (in any order)."""
-    periods: list[AccountingPeriod] = []
-    psa_projects: dict[str, JSON] = {}
-    erp_projects: dict[str, JSON] = {}
-    resource: Resource | None = None
-    for answer in answers:
-        if "records" in answer:
-            periods = [AccountingPeriod.model_validate(record) for record in answer["records"]]
-        elif answer.get("global_id") == resource_id:
-            if answer.get("record"):
-                resource = Resource.model_validate(answer["record"])
-        elif answer.get("system") == psa:
-            psa_projects[str(answer["global_id"])] = answer
-        else:
-            erp_projects[str(answer["global_id"])] = answer
-    projects = {
-        project_id: _project(psa_projects.get(project_id, {}), answer, project_id in aligned)
-        for project_id, answer in erp_projects.items()
-    }
-    return TimeFacts(calendar_of(periods), projects, resource, named)
-
-
-def _project(psa: JSON, erp: JSON, aligned: bool = False) -> ProjectFacts:
-    """The project for the checks: the ERP's record with the PSA's status and dates (the PSA owns them).
-
-    ``aligned``: the flow has just given the ERP's project the PSA's status.
-    """
-    psa_values: JSON = psa.get("record") or psa.get("values") or {}
-    erp_record = erp.get("record")
-    name = f"project '{psa_values.get('name') or (erp_record or {}).get('name') or erp.get('global_id')}'"
-    if not erp_record:
-        return ProjectFacts(None, None, name, erp.get("invalid"))
-    project = Project.model_validate(erp_record)
-    erp_state = ErpProjectState(project.status)
-    overlay = {
-        field: value
-        for field, value in (
-            ("status", psa_values.get("status")),
-            ("start_date", psa_values.get("start_date")),
-            ("end_date", psa_values.get("end_date")),
-        )
-        if value is not None
-    }
-    # When the PSA's dates do not fit the ERP's record, the checks use the ERP's.
-    with contextlib.suppress(ValidationError, ValueError):
-        project = project.replace(**_typed(overlay))
-    if aligned:
-        erp_state = ErpProjectState(project.status)
-    return ProjectFacts(project, erp_state, name)
-
-
-def _typed(values: JSON) -> dict[str, object]:
-    typed: dict[str, object] = {}
-    for field, value in values.items():
-        if field == "status":
-            typed[field] = ProjectStatus(value)
-        else:
-            typed[field] = date.fromisoformat(str(value))
-    return typed
+    read = read_back(answers, psa, resource_id, aligned=aligned)
+    periods = [
+        AccountingPeriod.model_validate(record) for listed in read.listed[-1:] for record in listed["records"]
+    ]
+    return TimeFacts(calendar_of(periods), read.projects, read.resource, named)

@@ -43,6 +43,7 @@ from concord.domain.findings import Finding, Systems
 from concord.domain.messages import JSON, CommandSpec, Event
 from concord.domain.objects import Assignment, Resource, TimeEntry
 from concord.engine.flows import BusinessRef, Flow, Report, Step, StepContext, StepRefused
+from concord.flows.systems import named_systems
 from concord.flows.utilization_config import UtilizationConfig
 from concord.flows.utilization_plan import Part, WeekPlan, flow_key, plan_planned_weeks, plan_worked_week
 
@@ -54,7 +55,6 @@ WRITTEN = "written"
 WRITING = "writing"
 """State key: what ``written`` holds once the writes of the run have succeeded."""
 
-_NAMES = {"kantata": "Kantata", "netsuite": "NetSuite", "salesforce": "Salesforce"}
 _OBJECTS = {"Assignment": Part.PLANNED, "TimeEntry": Part.WORKED}
 R = TypeVar("R", Assignment, TimeEntry)
 
@@ -62,12 +62,7 @@ R = TypeVar("R", Assignment, TimeEntry)
 def utilization(config: UtilizationConfig) -> Flow:
     """The flow, for the systems and counted time of ``config``."""
     systems = config.systems
-    named = Systems(
-        psa=systems.psa,
-        psa_name=_NAMES.get(systems.psa, systems.psa),
-        erp=systems.erp,
-        erp_name=_NAMES.get(systems.erp, systems.erp),
-    )
+    named = named_systems(psa=systems.psa, erp=systems.erp)
 
     def key(event: Event) -> str | None:
         record, part = event.payload, _OBJECTS[event.object_type]
@@ -128,7 +123,7 @@ def utilization(config: UtilizationConfig) -> Flow:
         steps=(Step("read", read), Step("write", write), Step("written", written)),
         key=key,
         business=business,
-        gather=config.gathering(),
+        gather=config.settle.gathering(),
     )
 
 

@@ -9,38 +9,28 @@ problem as ``file:line: what is wrong; how to fix it``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import Field, field_validator
 
 from concord.domain.objects import TimeEntryStatus
 from concord.domain.utilization import COUNTED_STATUSES
-from concord.engine.flows import Gathering
 from concord.flows.config_file import load_config_file
-from concord.flows.time_posting_config import Settle
+from concord.flows.config_parts import PsaErpSystems, Settle, Strict, Text
 from concord.settings import SHIPPED_UTILIZATION
 
 __all__ = ["UtilizationConfig", "UtilizationSystems", "load_utilization"]
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
 
+class UtilizationSystems(PsaErpSystems):
+    """The configured connectors that play each part (names as in concord.toml): the PSA, where assignments
+    and time entries come from; the ERP, where the resource master is read (cost rate, capacity); and the
+    analytics sink."""
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class UtilizationSystems(_Strict):
-    """The configured connectors that play each part (names as in concord.toml)."""
-
-    psa: Text = "kantata"
-    """Where assignments and time entries come from."""
-    erp: Text = "netsuite"
-    """Where the resource master is read (cost rate, capacity)."""
     analytics: Text = "analytics"
     """Where the figures go (an ``analytics`` connector)."""
 
 
-class UtilizationConfig(_Strict):
+class UtilizationConfig(Strict):
     """The firm's utilization settings."""
 
     systems: UtilizationSystems = UtilizationSystems()
@@ -54,10 +44,6 @@ class UtilizationConfig(_Strict):
         if wrong:
             raise ValueError(f"only approved and submitted time can count as worked, not {', '.join(wrong)}")
         return value
-
-    def gathering(self) -> Gathering:
-        """How the flow's instances wait for a burst to settle."""
-        return Gathering(quiet_s=self.settle.quiet_s, max_wait_s=self.settle.max_wait_s)
 
 
 def load_utilization(path: Path | None = None) -> UtilizationConfig:

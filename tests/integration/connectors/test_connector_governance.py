@@ -5,12 +5,10 @@ NetSuite's echo of that write is recognised and goes no further."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from ns_client_support import CLIENT_ID, RSA_CERT, NetSuite, private_pem, rsa_key, serve
+from ns_client_support import CLIENT_ID, RSA_CERT, NetSuite, private_pem, rsa_key
 from platform_support import NETSUITE_REFERENCES, settle
 from sf_client_support import CLIENT_ID as SF_CLIENT_ID
 from sf_client_support import CLIENT_SECRET as SF_CLIENT_SECRET
@@ -19,23 +17,10 @@ from sf_client_support import Emulator, run
 from concord.bootstrap import Concord, bootstrap_from_settings
 from concord.connectors.salesforce import SalesforceClient
 from concord.engine.model import Category
-from concord.sandbox.core import RunningServer
 from concord.settings import RetrySettings, Settings
 
 NS_CUSTOMER = "/services/rest/record/v1/customer*"
 SF_ACCOUNT_WRITES = "*/composite/sobjects/Account/Concord_Id__c"
-
-
-@pytest.fixture(scope="module")
-def ns_server() -> Iterator[RunningServer]:
-    with serve() as server:
-        yield server
-
-
-@pytest.fixture
-def netsuite(ns_server: RunningServer) -> Iterator[NetSuite]:
-    with NetSuite.fresh(ns_server) as running:
-        yield running
 
 
 def settings(tmp_path: Path, sf: Emulator, ns: NetSuite, subsidiary: str) -> Settings:

@@ -48,13 +48,6 @@ def kantata(kantata_server: RunningServer) -> Iterator[Kantata]:
         yield emulator
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlStore]:
-    opened = open_store(f"sqlite:///{tmp_path}/c.db")
-    yield opened
-    opened.close()
-
-
 def connector(
     kantata: Kantata, store: SqlStore, with_services: ConnectorServices | None = None, **spec: Any
 ) -> KantataConnector:

@@ -5,32 +5,17 @@ words, synchronously or not."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import orjson
 import pytest
-from ns_client_support import NetSuite, run, serve
+from ns_client_support import NetSuite, run
 
 from concord.connectors.http import classify
 from concord.connectors.netsuite import NetSuiteClient, idempotency_uuid, record_path
 from concord.engine.errors import Rejected, TransientError
-from concord.sandbox.core import RunningServer
 from concord.sandbox.netsuite.store import IDEMPOTENCY, JOBS
 
 KEY = "flow:01J9ZP5Q/step:create-invoice"
 CLOSED = "the accounting period is closed: USER_ERROR: The accounting period Jan 2026 is closed."
-
-
-@pytest.fixture(scope="module")
-def ns_server() -> Iterator[RunningServer]:
-    with serve() as server:
-        yield server
-
-
-@pytest.fixture
-def netsuite(ns_server: RunningServer) -> Iterator[NetSuite]:
-    with NetSuite.fresh(ns_server) as running:
-        yield running
 
 
 @pytest.fixture

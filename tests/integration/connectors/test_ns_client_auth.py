@@ -13,26 +13,13 @@ from typing import Any
 import pytest
 import structlog
 from cryptography.hazmat.primitives.asymmetric import rsa
-from ns_client_support import TOKEN_PATH, NetSuite, private_pem, rsa_key, run, serve
+from ns_client_support import TOKEN_PATH, NetSuite, private_pem, rsa_key, run
 
 from concord.connectors.http import classify
 from concord.connectors.netsuite import NetSuiteClient
 from concord.engine.errors import PermanentError
-from concord.sandbox.core import RunningServer
 
 COUNT = "SELECT COUNT(*) AS n FROM customer"
-
-
-@pytest.fixture(scope="module")
-def ns_server() -> Iterator[RunningServer]:
-    with serve() as server:
-        yield server
-
-
-@pytest.fixture
-def netsuite(ns_server: RunningServer) -> Iterator[NetSuite]:
-    with NetSuite.fresh(ns_server) as running:
-        yield running
 
 
 async def count(client: NetSuiteClient) -> str:

@@ -4,28 +4,12 @@ governor set above the limit does provoke them. Failures come back per write, in
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import httpx
-import pytest
-from ns_client_support import NetSuite, run, serve
+from ns_client_support import NetSuite, run
 
 from concord.connectors.http import GovernorPolicy
 from concord.connectors.netsuite import ExternalId, NetSuiteClient, RecordWrite, WriteResult
 from concord.engine.errors import Rejected, Throttled
-from concord.sandbox.core import RunningServer
-
-
-@pytest.fixture(scope="module")
-def ns_server() -> Iterator[RunningServer]:
-    with serve() as server:
-        yield server
-
-
-@pytest.fixture
-def netsuite(ns_server: RunningServer) -> Iterator[NetSuite]:
-    with NetSuite.fresh(ns_server) as running:
-        yield running
 
 
 class PeakTransport(httpx.AsyncBaseTransport):

@@ -5,11 +5,9 @@ caught inside the overlap window."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from ns_client_support import NetSuite, customers, run, serve
+from ns_client_support import NetSuite, customers, run
 
 from concord.connectors.netsuite import (
     ChangedRecord,
@@ -18,22 +16,9 @@ from concord.connectors.netsuite import (
     changed_since,
     deletions_since,
 )
-from concord.sandbox.core import RunningServer
 
 T0 = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 COLUMNS = ["companyname", "email"]
-
-
-@pytest.fixture(scope="module")
-def ns_server() -> Iterator[RunningServer]:
-    with serve() as server:
-        yield server
-
-
-@pytest.fixture
-def netsuite(ns_server: RunningServer) -> Iterator[NetSuite]:
-    with NetSuite.fresh(ns_server) as running:
-        yield running
 
 
 async def poll_all(

@@ -3,16 +3,14 @@ one reported at once (never retried); faults that only slow a call or spoil its 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from ns_client_support import NetSuite, retry_transient, run, serve
+from ns_client_support import NetSuite, retry_transient, run
 
 from concord.connectors.http import classify
 from concord.connectors.netsuite import NetSuiteClient
 from concord.engine.errors import CannotEncode, PermanentError, Rejected, TransientError
-from concord.sandbox.core import RunningServer
 
 pytestmark = pytest.mark.faults
 
@@ -29,18 +27,6 @@ TRANSIENT_FAULTS: dict[str, tuple[dict[str, Any], int]] = {
     "dropped_connection": ({"truncated_rate": 1.0, "truncate_mode": "drop_connection", "max_faults": 1}, 1),
     "outage": ({"outage": {}, "max_faults": 3}, 3),
 }
-
-
-@pytest.fixture(scope="module")
-def ns_server() -> Iterator[RunningServer]:
-    with serve() as server:
-        yield server
-
-
-@pytest.fixture
-def netsuite(ns_server: RunningServer) -> Iterator[NetSuite]:
-    with NetSuite.fresh(ns_server) as running:
-        yield running
 
 
 async def a_customer(netsuite: NetSuite) -> tuple[NetSuiteClient, str]:

@@ -3,27 +3,13 @@ NetSuite's page size of 1000 by default, and queries it cannot run refused in it
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import parse_qs
 
 import pytest
-from ns_client_support import SUITEQL, NetSuite, customers, run, serve
+from ns_client_support import SUITEQL, NetSuite, customers, run
 
 from concord.connectors.netsuite import NetSuiteClient
 from concord.engine.errors import CannotEncode
-from concord.sandbox.core import RunningServer
-
-
-@pytest.fixture(scope="module")
-def ns_server() -> Iterator[RunningServer]:
-    with serve() as server:
-        yield server
-
-
-@pytest.fixture
-def netsuite(ns_server: RunningServer) -> Iterator[NetSuite]:
-    with NetSuite.fresh(ns_server) as running:
-        yield running
 
 
 def offsets(netsuite: NetSuite) -> list[tuple[str, str]]:

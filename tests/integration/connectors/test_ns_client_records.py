@@ -3,28 +3,14 @@ converge, exact money, list paging, and refusals in the platform's words."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from decimal import Decimal
 
 import pytest
-from ns_client_support import RECORDS, NetSuite, customers, run, serve
+from ns_client_support import RECORDS, NetSuite, customers, run
 
 from concord.connectors.http import classify
 from concord.connectors.netsuite import ExternalId, NetSuiteClient
 from concord.engine.errors import CannotEncode, Rejected
-from concord.sandbox.core import RunningServer
-
-
-@pytest.fixture(scope="module")
-def ns_server() -> Iterator[RunningServer]:
-    with serve() as server:
-        yield server
-
-
-@pytest.fixture
-def netsuite(ns_server: RunningServer) -> Iterator[NetSuite]:
-    with NetSuite.fresh(ns_server) as running:
-        yield running
 
 
 def test_create_read_update_and_delete(netsuite: NetSuite) -> None:

@@ -8,14 +8,13 @@ NetSuite's reason."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from engine_support import commands, engine, enqueue, settle_fully, shut
-from ns_client_support import CLIENT_ID, RSA_CERT, TOKEN_PATH, NetSuite, private_pem, rsa_key, run, serve
+from ns_client_support import CLIENT_ID, RSA_CERT, TOKEN_PATH, NetSuite, private_pem, rsa_key, run
 from platform_support import NETSUITE_REFERENCES, canonical_customer, open_store, services, upsert, validate
 
 from concord.bootstrap import Concord
@@ -26,7 +25,6 @@ from concord.domain.messages import Change
 from concord.domain.tracing import TraceContext
 from concord.engine.errors import InvalidChange
 from concord.engine.ports import Failed, Succeeded
-from concord.sandbox.core import RunningServer
 from concord.storage.sql.store import SqlStore
 
 SUITEQL = "/services/rest/query/v1/suiteql"
@@ -35,25 +33,6 @@ TERMS = {
     "netsuite_terms": {"1": "Net 30", "2": "Net 60"},
     "netsuite_terms_id": {"Net 30": "1", "Net 60": "2"},
 }
-
-
-@pytest.fixture(scope="module")
-def ns_server() -> Iterator[RunningServer]:
-    with serve() as server:
-        yield server
-
-
-@pytest.fixture
-def netsuite(ns_server: RunningServer) -> Iterator[NetSuite]:
-    with NetSuite.fresh(ns_server) as running:
-        yield running
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlStore]:
-    opened = open_store(f"sqlite:///{tmp_path}/c.db")
-    yield opened
-    opened.close()
 
 
 def references(subsidiary: str) -> dict[str, dict[str, Any]]:

@@ -5,14 +5,13 @@ without a cap clears the cap; and a contract whose schedule Concord cannot bill 
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Iterator, Sequence
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from ns_client_support import NetSuite, run, serve
-from platform_support import NETSUITE_REFERENCES, open_store, services
+from ns_client_support import NetSuite, run
+from platform_support import NETSUITE_REFERENCES, services
 
 from concord.connectors.netsuite import NetSuiteClient
 from concord.connectors.netsuite.connector import NetSuiteConnector
@@ -21,27 +20,7 @@ from concord.domain.messages import CommandEnvelope
 from concord.domain.objects import Contract
 from concord.domain.tracing import TraceContext
 from concord.engine.ports import Outcome, Succeeded
-from concord.sandbox.core import RunningServer
 from concord.storage.sql.store import SqlStore
-
-
-@pytest.fixture(scope="module")
-def ns_server() -> Iterator[RunningServer]:
-    with serve() as server:
-        yield server
-
-
-@pytest.fixture
-def netsuite(ns_server: RunningServer) -> Iterator[NetSuite]:
-    with NetSuite.fresh(ns_server) as running:
-        yield running
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlStore]:
-    opened = open_store(f"sqlite:///{tmp_path}/c.db")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

@@ -7,15 +7,13 @@ object, valid records apart from invalid ones."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-from ns_client_support import NetSuite, run, serve
-from platform_support import NETSUITE_REFERENCES, open_store, services, validate
+from ns_client_support import NetSuite, run
+from platform_support import NETSUITE_REFERENCES, services, validate
 
 from concord.connectors import base
 from concord.connectors.netsuite import NetSuiteClient
@@ -26,29 +24,9 @@ from concord.domain.money import Hours, Money
 from concord.domain.objects import PostedEntry, TimePosting
 from concord.domain.tracing import TraceContext
 from concord.engine.ports import Failed, Outcome, Succeeded
-from concord.sandbox.core import RunningServer
 from concord.storage.sql.store import SqlStore
 
 LABOUR, ACCRUED = "541", "218"
-
-
-@pytest.fixture(scope="module")
-def ns_server() -> Iterator[RunningServer]:
-    with serve() as server:
-        yield server
-
-
-@pytest.fixture
-def netsuite(ns_server: RunningServer) -> Iterator[NetSuite]:
-    with NetSuite.fresh(ns_server) as running:
-        yield running
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlStore]:
-    opened = open_store(f"sqlite:///{tmp_path}/c.db")
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

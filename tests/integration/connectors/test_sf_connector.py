@@ -5,12 +5,10 @@ upserts that converge, and bad records turned into readable mapping problems."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pytest
-from platform_support import canonical_customer, open_store, services, upsert, validate
+from platform_support import canonical_customer, services, upsert, validate
 from sf_client_support import Emulator, run
 
 from concord.bootstrap import bootstrap
@@ -28,13 +26,6 @@ from concord.engine.runtime import Source
 from concord.settings import DeliverySettingsModel, RetrySettings, Settings
 from concord.storage.sql.store import SqlStore
 from concord.testing.connector import TestConnector
-
-
-@pytest.fixture
-def store(tmp_path: Path) -> Iterator[SqlStore]:
-    opened = open_store(f"sqlite:///{tmp_path}/c.db")
-    yield opened
-    opened.close()
 
 
 def connector(emulator: Emulator, store: SqlStore, **spec: object) -> SalesforceConnector:

@@ -6,7 +6,6 @@ Running again and replaying add no rows. On SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
@@ -24,28 +23,8 @@ from concord.engine.gates import MemoryKey
 from concord.engine.ports import Succeeded, SystemClock
 from concord.settings import STARTER_CONFIG, ConfigError, load_settings
 from concord.storage.sql.store import SqlStore
-from integration.flows.provisioning_world import Servers, World, run, serve_all
+from integration.flows.provisioning_world import ACCOUNT, DEAL, Servers, World, run, serve_all, settle
 
-ACCOUNT: dict[str, Any] = {
-    "BillingStreet": "1 Main Street",
-    "BillingCity": "Springfield",
-    "BillingState": "IL",
-    "BillingPostalCode": "62701",
-    "BillingCountry": "United States",
-    "CurrencyIsoCode": "USD",
-    "Tax_Id__c": "US-12-3456789",
-    "Tax_Profile__c": "Standard",
-}
-DEAL: dict[str, Any] = {
-    "StageName": "Closed Won",
-    "CloseDate": "2026-03-02",
-    "Amount": 100000,
-    "CurrencyIsoCode": "USD",
-    "Region__c": "North America",
-    "Pricing_Model__c": "Fixed Fee",
-    "Service_Line__c": "Implementation",
-    "Expected_Start__c": "2026-04-06",
-}
 LINE: dict[str, Any] = {
     "Role__c": "Manager",
     "Hours__c": 100,
@@ -71,7 +50,8 @@ def world(servers: Servers) -> Iterator[World]:
 def won_deal(world: World, name: str) -> tuple[str, str]:
     """A won deal of a new account called ``name``: (account id, opportunity id) in Salesforce."""
     [account] = world.sf_seed("Account", {**ACCOUNT, "Name": name})
-    [deal] = world.sf_seed("Opportunity", {**DEAL, "Name": f"{name} rollout", "AccountId": account})
+    deal_fields = {"Name": f"{name} rollout", "Amount": 100000, "AccountId": account}
+    [deal] = world.sf_seed("Opportunity", {**DEAL, **deal_fields})
     world.sf_seed("OpportunityLineItem", {**LINE, "OpportunityId": deal})
     return account, deal
 
@@ -96,17 +76,6 @@ def record_writes(world: World) -> list[tuple[str, str]]:
 def rows(concord: Concord) -> list[dict[str, Any]]:
     with concord.store.transaction() as tx:
         return sorted(tx.shadow.list(limit=1000), key=lambda r: r["seq"])
-
-
-async def settle(concord: Concord) -> None:
-    quiet = 0
-    for _ in range(400):
-        worked = await concord.worker.step()
-        quiet = quiet + 1 if worked == 0 and concord.worker.idle() else 0
-        if quiet >= 3:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the worker still had work")
 
 
 async def shut(concord: Concord) -> None:

@@ -37,11 +37,53 @@ NS_CERT = "concord-flow-cert"
 API = "/api/v1"
 TLS = ssl.create_default_context()
 CURRENCIES = {"USD": "1", "GBP": "2", "CAD": "3", "EUR": "4"}
+ACCOUNT: dict[str, Any] = {
+    "Name": "Globex Corporation",
+    "BillingStreet": "1 Main Street",
+    "BillingCity": "Springfield",
+    "BillingState": "IL",
+    "BillingPostalCode": "62701",
+    "BillingCountry": "United States",
+    "CurrencyIsoCode": "USD",
+    "Tax_Id__c": "US-12-3456789",
+    "Tax_Profile__c": "Standard",
+}
+"""A new Salesforce account with a complete customer master: billing address, currency, tax profile."""
+DEAL: dict[str, Any] = {
+    "Name": "Globex ERP rollout",
+    "StageName": "Closed Won",
+    "CloseDate": "2026-03-02",
+    "CurrencyIsoCode": "USD",
+    "Region__c": "North America",
+    "Pricing_Model__c": "Fixed Fee",
+    "Service_Line__c": "Implementation",
+    "Expected_Start__c": "2026-04-06",
+}
+"""A won fixed-fee implementation deal, in dollars, that the firm's provisioning configuration takes."""
+LINES: list[dict[str, Any]] = [
+    {"Role__c": "Senior Consultant", "Hours__c": 400, "Rate__c": 195, "Quantity": 400, "UnitPrice": 195},
+    {"Role__c": "Manager", "Hours__c": 120, "Rate__c": 230, "Quantity": 120, "UnitPrice": 230},
+]
+"""The deal's line items: 400 h x 195 + 120 h x 230 = 105,600, the deal's amount (Salesforce rolls the
+products up) and the project's budget."""
 
 
 def run(coro: Coroutine[Any, Any, T], timeout_s: float = 60.0) -> T:
     """Run a test coroutine on a fresh event loop, bounded in time."""
     return asyncio.run(asyncio.wait_for(coro, timeout_s))
+
+
+async def settle(concord: Concord, *, steps: int = 400, quiet: int = 3) -> None:
+    """Run the worker until nothing is left (``quiet`` idle steps in a row), waiting out the backoff of
+    retried commands and the settling of gathering flows."""
+    idle = 0
+    for _ in range(steps):
+        worked = await concord.worker.step()
+        idle = idle + 1 if worked == 0 and concord.worker.idle() else 0
+        if idle >= quiet:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the worker still had work")
 
 
 @cache

@@ -15,74 +15,47 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ledger_world import USER, LedgerWorld, config_file, log_time, seed_customer, seed_job, workspace
 from provisioning_world import World
 
-from concord.bootstrap import Concord
 from concord.connectors.base import spec_options
 from concord.connectors.netsuite import NetSuiteClient, NetSuiteSpec
 from concord.domain.ids import new_id
-from concord.domain.messages import CommandEnvelope
 from concord.domain.objects import Contract
 from concord.domain.periods import add_months
 from concord.domain.tracing import TraceContext
-from concord.engine.ports import Succeeded
 
-USER = "1"  # the Kantata administrator the emulator's API acts as; they log and approve the time
 TODAY = datetime.now(UTC).date()
 THIS_MONTH = TODAY.replace(day=1)
 START = add_months(THIS_MONTH, -2)  # two billing periods have ended, the third is running
 FIRST_PERIOD_END = add_months(START, 1) - timedelta(days=1)
 
 
-def _policy(tmp_path: Path, **changes: str) -> Path:
-    path = tmp_path / "billing.yaml"
-    lines = [f"{key}: {value}" for key, value in changes.items()]
-    path.write_text("\n".join([*lines, "settle: {quiet_s: 0.05, max_wait_s: 0.5}", ""]))
-    return path
-
-
-class BillingWorld:
+class BillingWorld(LedgerWorld):
     """One customer, one project known to both systems and linked in Concord's cross-reference, one
     consultant; the contract is written to NetSuite through Concord's connector."""
 
     def __init__(self, world: World, tmp_path: Path, **policy: str) -> None:
-        self.world = world
-        ns, sub = world.ns_seed, world.ids["subsidiary"]
-        self.customer = ns(
-            "customer", {"companyName": "Globex", "subsidiary": {"id": sub}, "currency": {"id": "1"}}
-        )
+        super().__init__(world)
+        self.customer = seed_customer(world, currency={"id": "1"})
         self.contract_id, self.project = new_id(), new_id()
-        self.job = ns(
-            "job",
-            {
-                "companyName": "Globex data platform",
-                "parent": {"id": self.customer},
-                "subsidiary": {"id": sub},
-                "entityStatus": {"id": "2"},
-                "startDate": START.isoformat(),
-                "currency": {"id": "1"},
-                "custentity_concord_contract": self.contract_id,
-            },
+        self.job = seed_job(
+            world,
+            self.customer,
+            name="Globex data platform",
+            start=START.isoformat(),
+            custentity_concord_contract=self.contract_id,
         )
-        body = world.kantata_api(
-            "POST",
-            "workspaces.json",
-            {
-                "workspace": {
-                    "title": "Globex data platform",
-                    "creator_role": "maven",
-                    "require_time_approvals": True,
-                    "start_date": START.isoformat(),
-                    "status_key": 300,
-                    "currency": "USD",
-                }
-            },
+        self.workspace = workspace(
+            world,
+            title="Globex data platform",
+            start=START.isoformat(),
+            require_time_approvals=True,
+            status_key=300,
+            currency="USD",
         )
-        self.workspace = str(body["results"][0]["id"])
-        participation = {"workspace_id": self.workspace, "user_id": 1, "role": "maven"}
-        world.kantata_api("POST", "participations.json", {"participation": participation})
-        billing = _policy(tmp_path, **policy)
-        self.concord: Concord = world.engine(tmp_path, flows=["billing"], billing=billing)
+        billing = config_file(tmp_path, "billing", **policy)
+        self.concord = world.engine(tmp_path, flows=["billing"], billing=billing)
         xref = self.concord.xref
         assert xref is not None
         self.customer_gid, self.resource = new_id(), new_id()
@@ -133,16 +106,10 @@ class BillingWorld:
             **fields,
         }
         made = Contract.model_validate(values)
-        self.write("Contract", made.model_dump(mode="json", exclude_none=True))
-        return made
-
-    def write(self, object_type: str, payload: dict[str, Any]) -> None:
-        key = new_id()
-        command = CommandEnvelope(
-            key, f"test/{key}", "netsuite", "upsert", object_type, payload, self.trace.traceparent
+        self.write(
+            ("Contract", made.model_dump(mode="json", exclude_none=True)), traceparent=self.trace.traceparent
         )
-        [outcome] = asyncio.run(self.concord.connectors["netsuite"].execute([command]))
-        assert isinstance(outcome, Succeeded), outcome
+        return made
 
     # -- the PSA -----------------------------------------------------------------------------------------
 
@@ -150,30 +117,9 @@ class BillingWorld:
         self, *days: date, minutes: int = 450, rate_cents: int = 20000, billable: bool = True
     ) -> list[str]:
         """Log time on ``days`` and approve it on one timesheet; returns the Kantata entry ids."""
-        entries = [
-            {
-                "workspace_id": self.workspace,
-                "date_performed": day.isoformat(),
-                "time_in_minutes": minutes,
-                "rate_in_cents": rate_cents,
-                "billable": billable,
-                "notes": f"work on {day}",
-            }
-            for day in days
-        ]
-        body = self.world.kantata_api("POST", "time_entries.json", {"time_entries": entries})
-        ids = [str(ref["id"]) for ref in body["results"]]
-        submission = {"workspace_id": self.workspace, "title": "Week", "line_item_ids": ids}
-        answer = self.world.kantata_api(
-            "POST", "timesheet_submissions.json", {"timesheet_submission": submission}
-        )
-        submission_id = str(answer["results"][0]["id"])
-        self.world.kantata_api(
-            "PUT",
-            f"timesheet_submissions/{submission_id}/approve.json",
-            {"resolution": {"description": "ok"}},
-        )
-        return ids
+        logged = [day.isoformat() for day in days]
+        fields = {"time_in_minutes": minutes, "rate_in_cents": rate_cents, "billable": billable}
+        return log_time(self.world, self.workspace, logged, **fields)
 
     def milestone(self, title: str, cents: int) -> str:
         story = {
@@ -191,15 +137,8 @@ class BillingWorld:
 
     # -- running and looking -----------------------------------------------------------------------------
 
-    def run(self) -> None:
-        asyncio.run(asyncio.wait_for(self.concord.worker.run(until_idle=True), 60))
-
     def invoices(self) -> list[dict[str, Any]]:
-        return sorted(self.world.ns_records("invoice"), key=lambda r: int(r["id"]))
-
-    def exceptions(self, status: str = "open") -> list[dict[str, Any]]:
-        with self.concord.store.transaction() as tx:
-            return [e for e in tx.exceptions.list(limit=1000) if e["status"] == status]
+        return self.ns_list("invoice")
 
     def entry_gid(self, kantata_id: str) -> str | None:
         assert self.concord.xref is not None

@@ -6,43 +6,16 @@ re-detected) changes nothing; one the rules refuse opens one exception in busine
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from provisioning_world import World, run
+from provisioning_world import ACCOUNT, DEAL, LINES, World, run, settle
 
 from concord.bootstrap import Concord
 from concord.flows.change_orders import FLOW_NAME, contract_versions
 
-ACCOUNT: dict[str, Any] = {
-    "Name": "Globex Corporation",
-    "BillingStreet": "1 Main Street",
-    "BillingCity": "Springfield",
-    "BillingState": "IL",
-    "BillingPostalCode": "62701",
-    "BillingCountry": "United States",
-    "CurrencyIsoCode": "USD",
-    "Tax_Id__c": "US-12-3456789",
-    "Tax_Profile__c": "Standard",
-}
-DEAL: dict[str, Any] = {
-    "Name": "Globex ERP rollout",
-    "StageName": "Closed Won",
-    "CloseDate": "2026-03-02",
-    "CurrencyIsoCode": "USD",
-    "Region__c": "North America",
-    "Pricing_Model__c": "Fixed Fee",
-    "Service_Line__c": "Implementation",
-    "Expected_Start__c": "2026-04-06",
-}
-LINES: list[dict[str, Any]] = [
-    {"Role__c": "Senior Consultant", "Hours__c": 400, "Rate__c": 195, "Quantity": 400, "UnitPrice": 195},
-    {"Role__c": "Manager", "Hours__c": 120, "Rate__c": 230, "Quantity": 120, "UnitPrice": 230},
-]
-"""400 h x 195 + 120 h x 230 = 105,600: the deal's amount (Salesforce rolls the products up) and budget."""
 SETTLE = "settle: {quiet_s: 0.05, max_wait_s: 0.5}\n"
 
 
@@ -64,14 +37,7 @@ class ChangeOrderWorld:
 
     async def settle(self) -> None:
         """Run the worker until nothing is left (gathered change orders wait a moment to settle)."""
-        quiet = 0
-        for _ in range(600):
-            worked = await self.concord.worker.step()
-            quiet = quiet + 1 if worked == 0 and self.concord.worker.idle() else 0
-            if quiet >= 15:
-                return
-            await asyncio.sleep(0.01)
-        raise AssertionError("the worker still had work")
+        await settle(self.concord, steps=600, quiet=15)
 
     def raise_order(self, amount: str, hours: int, *, milestones: str | None = None, **fields: Any) -> str:
         """A change order on the deal, Submitted; its Salesforce id."""

@@ -5,91 +5,51 @@ a closed period is re-dated or held; a replay sends nothing new."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ledger_world import (
+    MAY_TO_JULY_2026,
+    LedgerWorld,
+    config_file,
+    seed_customer,
+    seed_employee,
+    seed_job,
+    seed_periods,
+    workspace,
+)
 from provisioning_world import World
 
-from concord.bootstrap import Concord
-from concord.domain.ids import new_id
 from concord.sandbox.netsuite.operations import Operation
 from concord.sandbox.netsuite.render import RECORD_PATH
 
-USER = "1"  # the Kantata administrator the emulator's API acts as; they file and approve the expenses
 RATES = {"EUR/USD": {"2026-01-01": "1.0837", "2026-06-15": "1.1000"}}
 CATEGORIES = {"Lodging": "7", "default": "9"}
 
 
 def _policy(tmp_path: Path, **changes: str) -> Path:
-    options = {
-        "closed_period": "redate",
-        "self_approval_allowed": "true",
-        "billable_markup": '"0.10"',
-        **changes,
-    }
-    path = tmp_path / "expense_posting.yaml"
-    lines = [f"{key}: {value}" for key, value in options.items()]
-    path.write_text("\n".join([*lines, "settle: {quiet_s: 0.05, max_wait_s: 0.5}", ""]))
-    return path
+    options = {"closed_period": "redate", "self_approval_allowed": "true", "billable_markup": '"0.10"'}
+    return config_file(tmp_path, "expense_posting", **{**options, **changes})
 
 
-class ExpenseWorld:
+class ExpenseWorld(LedgerWorld):
     """One consultant on one euro project in Kantata, booked in NetSuite under the US subsidiary (dollars),
-    both linked in Concord's cross-reference."""
+    both linked in Concord's cross-reference. User 1, the Kantata administrator the emulator's API acts as,
+    files and approves the expenses."""
 
     def __init__(self, world: World, tmp_path: Path, **policy: str) -> None:
-        self.world = world
-        self.periods: dict[str, str] = {}
-        ns = world.ns_seed
-        sub = world.ids["subsidiary"]
-        self._patch("subsidiary", sub, {"currency": {"id": "1"}})  # the US subsidiary keeps books in USD
-        for name, start, end, closed in (
-            ("May 2026", "2026-05-01", "2026-05-31", True),
-            ("Jun 2026", "2026-06-01", "2026-06-30", False),
-            ("Jul 2026", "2026-07-01", "2026-07-31", False),
-        ):
-            period = {"periodName": name, "startDate": start, "endDate": end, "closed": closed}
-            self.periods[name] = ns("accountingPeriod", period)
-        customer = ns("customer", {"companyName": "Globex", "subsidiary": {"id": sub}})
-        self.job = ns(
-            "job",
-            {
-                "companyName": "Globex ERP rollout",
-                "parent": {"id": customer},
-                "subsidiary": {"id": sub},
-                "entityStatus": {"id": "2"},
-                "startDate": "2026-04-01",
-                "currency": {"id": "1"},
-            },
+        super().__init__(world)
+        self._patch("subsidiary", world.ids["subsidiary"], {"currency": {"id": "1"}})  # books in USD
+        self.periods = seed_periods(world, MAY_TO_JULY_2026)
+        customer = seed_customer(world)
+        self.job = seed_job(world, customer, name="Globex ERP rollout", start="2026-04-01")
+        self.employee = seed_employee(world)
+        self.workspace = workspace(
+            world, start="2026-04-01", require_expense_approvals=True, status_key=300, currency="EUR"
         )
-        self.employee = ns(
-            "employee",
-            {
-                "firstName": "Ada",
-                "lastName": "Byron",
-                "externalId": "E-1001",
-                "subsidiary": {"id": sub},
-                "title": "Consultant",
-                "laborCost": 85,
-                "custentity_cost_center": "CC-US-DELIVERY",
-            },
-        )
-        workspace = {
-            "title": "Globex ERP rollout",
-            "creator_role": "maven",
-            "require_expense_approvals": True,
-            "start_date": "2026-04-01",
-            "status_key": 300,
-            "currency": "EUR",
-        }
-        body = world.kantata_api("POST", "workspaces.json", {"workspace": workspace})
-        self.workspace = str(body["results"][0]["id"])
-        participation = {"workspace_id": self.workspace, "user_id": 1, "role": "maven"}
-        world.kantata_api("POST", "participations.json", {"participation": participation})
         options: dict[str, Any] = {
             "flows": ["expenses_to_erp"],
             "expense_posting": _policy(tmp_path, **policy),
@@ -100,14 +60,8 @@ class ExpenseWorld:
             "exchange_rates": RATES,
             "netsuite_expense_category_id": CATEGORIES,
         }
-        self.concord: Concord = world.engine(tmp_path, **options, reference_tables=references)
-        assert self.concord.xref is not None
-        self.project, self.resource = new_id(), new_id()
-        self.concord.xref.link(self.project, "kantata", "Project", self.workspace)
-        self.concord.xref.link(self.project, "netsuite", "Project", self.job)
-        self.concord.xref.link(self.resource, "kantata", "Resource", USER)
-        self.concord.xref.link(self.resource, "netsuite", "Resource", self.employee)
-        self.concord.xref.link(new_id(), "netsuite", "Customer", customer)
+        self.concord = world.engine(tmp_path, **options, reference_tables=references)
+        self.project, self.resource = self.link_consultant(self.workspace, self.job, self.employee, customer)
 
     def lock_payables(self, period: str) -> None:
         """Lock a period for accounts payable only: NetSuite refuses expense reports in it, not journals."""
@@ -157,15 +111,8 @@ class ExpenseWorld:
     def edit(self, expense_id: str, cents: int) -> None:
         self.world.kantata_api("PUT", f"expenses/{expense_id}.json", {"expense": {"amount_in_cents": cents}})
 
-    def run(self) -> None:
-        asyncio.run(asyncio.wait_for(self.concord.worker.run(until_idle=True), 60))
-
     def reports(self) -> list[dict[str, Any]]:
-        return sorted(self.world.ns_records("expenseReport"), key=lambda r: int(r["id"]))
-
-    def open_exceptions(self) -> list[dict[str, Any]]:
-        with self.concord.store.transaction() as tx:
-            return [e for e in tx.exceptions.list(limit=1000) if e["status"] == "open"]
+        return self.ns_list("expenseReport")
 
 
 def _line(report: dict[str, Any]) -> dict[str, Any]:
@@ -196,7 +143,7 @@ def test_an_approved_euro_expense_is_posted_once_in_dollars_with_the_drill_back_
     assert report["tranDate"] == line["expenseDate"] == "2026-06-03"
     assert str(report["entity"]) == expenses.employee and str(line["customer"]) == expenses.job
     assert line["custcol_concord_expense"] and line["custcol_concord_receipt"] == "4411"
-    assert not expenses.open_exceptions()
+    assert not expenses.exceptions()
 
     expenses.run()  # nothing new: nothing sent again
     replay = expenses.concord.replayer.time_range(datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC), "ops")
@@ -224,7 +171,7 @@ def test_an_expense_edited_after_posting_is_reversed_and_reposted(world: World, 
     assert _amount(_line(repost)["amount"]) == Decimal("231.00")
     drill = {_line(r)["custcol_concord_expense"] for r in (original, reversal, repost)}
     assert len(drill) == 1
-    assert not expenses.open_exceptions()
+    assert not expenses.exceptions()
     expenses.concord.close()
 
 
@@ -252,7 +199,7 @@ def test_with_the_hold_policy_a_closed_period_holds_its_expense_with_one_excepti
     expenses.run()
     (report,) = expenses.reports()
     assert _line(report)["expenseDate"] == "2026-06-02"
-    (held,) = expenses.open_exceptions()
+    (held,) = expenses.exceptions()
     assert held["category"] == "validation" and held["business_type"] == "ExpenseItem"
     assert held["message"] == (
         f"Expense {late} (employee E-1001, lodging EUR 100.00 on 2026-05-28) was not posted: "
@@ -270,5 +217,5 @@ def test_a_period_locked_for_payables_redates_an_expense_the_erp_would_refuse_th
     expenses.run()
     (report,) = expenses.reports()
     assert report["tranDate"] == "2026-07-01" and "re-dated from 2026-06-03" in report["memo"]
-    assert not expenses.open_exceptions()
+    assert not expenses.exceptions()
     expenses.concord.close()

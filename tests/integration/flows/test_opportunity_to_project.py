@@ -7,7 +7,6 @@ nothing."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,7 +14,8 @@ from typing import Any
 from unittest.mock import ANY
 
 import pytest
-from provisioning_world import World, run
+from provisioning_world import ACCOUNT, LINES, World, run, settle
+from provisioning_world import DEAL as PROVISIONED_DEAL
 
 from concord.bootstrap import Concord
 from concord.domain.ids import new_id
@@ -24,35 +24,10 @@ from concord.domain.tracing import TraceContext
 from concord.engine.model import FlowInstance
 from concord.engine.ports import Succeeded
 
-ACCOUNT: dict[str, Any] = {
-    "Name": "Globex Corporation",
-    "BillingStreet": "1 Main Street",
-    "BillingCity": "Springfield",
-    "BillingState": "IL",
-    "BillingPostalCode": "62701",
-    "BillingCountry": "United States",
-    "CurrencyIsoCode": "USD",
-    "Tax_Id__c": "US-12-3456789",
-    "Tax_Profile__c": "Standard",
-}
 MASTER = ("BillingStreet", "BillingCity", "BillingState", "BillingPostalCode", "BillingCountry")
 MASTER = (*MASTER, "Tax_Id__c", "Tax_Profile__c")
 """The account fields of a complete customer master beyond its currency: billing address, tax profile."""
-DEAL: dict[str, Any] = {
-    "Name": "Globex ERP rollout",
-    "StageName": "Closed Won",
-    "CloseDate": "2026-03-02",
-    "Amount": 100000,
-    "CurrencyIsoCode": "USD",
-    "Region__c": "North America",
-    "Pricing_Model__c": "Fixed Fee",
-    "Service_Line__c": "Implementation",
-    "Expected_Start__c": "2026-04-06",
-}
-LINES: list[dict[str, Any]] = [
-    {"Role__c": "Senior Consultant", "Hours__c": 400, "Rate__c": 195, "Quantity": 400, "UnitPrice": 195},
-    {"Role__c": "Manager", "Hours__c": 120, "Rate__c": 230, "Quantity": 120, "UnitPrice": 230},
-]
+DEAL = {**PROVISIONED_DEAL, "Amount": 100000}
 
 
 def won_deal(world: World, account: dict[str, Any] | None = None, **fields: Any) -> str:
@@ -61,18 +36,6 @@ def won_deal(world: World, account: dict[str, Any] | None = None, **fields: Any)
     [deal_id] = world.sf_seed("Opportunity", {**DEAL, "AccountId": account_id, **fields})
     world.sf_seed("OpportunityLineItem", *({**line, "OpportunityId": deal_id} for line in LINES))
     return deal_id
-
-
-async def settle(concord: Concord) -> None:
-    """Run the worker until nothing is left, waiting out the backoff of retried commands."""
-    quiet = 0
-    for _ in range(400):
-        worked = await concord.worker.step()
-        quiet = quiet + 1 if worked == 0 and concord.worker.idle() else 0
-        if quiet >= 3:
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the worker still had work")
 
 
 def exceptions(concord: Concord) -> list[dict[str, Any]]:

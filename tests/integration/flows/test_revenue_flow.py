@@ -10,22 +10,17 @@ three months back (closed), two back, last month, this month and next month (ope
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from provisioning_world import World, run
+from ledger_world import USER, LedgerWorld, config_file, log_time, seed_customer, workspace
+from provisioning_world import World
 
-from concord.bootstrap import Concord
 from concord.domain.ids import new_id
-from concord.domain.messages import CommandEnvelope
 from concord.domain.objects import Contract, Project
-from concord.domain.tracing import TraceContext
-from concord.engine.ports import Succeeded
 
-USER = "1"  # the Kantata administrator the emulator's API acts as; they log and approve the time
 ACCOUNTS = {
     "unbilled_receivable": "1250",
     "deferred_revenue": "2400",
@@ -41,16 +36,15 @@ def _month(today: date, back: int) -> tuple[date, date]:
     return start, following - timedelta(days=1)
 
 
-class RevenueWorld:
+class RevenueWorld(LedgerWorld):
     """One project, known to Kantata and NetSuite, delivering one contract that NetSuite holds."""
 
     def __init__(
         self, world: World, tmp_path: Path, contract: dict[str, Any], *, names_contract: bool = True
     ) -> None:
-        self.world = world
+        super().__init__(world)
         today = datetime.now(UTC).date()
         self.months = {back: _month(today, back) for back in (3, 2, 1, 0, -1)}
-        sub = world.ids["subsidiary"]
         for back, (start, end) in self.months.items():
             period = {
                 "periodName": f"{start:%b %Y}",
@@ -58,27 +52,15 @@ class RevenueWorld:
                 "endDate": end.isoformat(),
             }
             world.ns_seed("accountingPeriod", {**period, "closed": back == 3})
-        customer = world.ns_seed("customer", {"companyName": "Globex", "subsidiary": {"id": sub}})
+        customer = seed_customer(world)
         start = self.months[3][0].isoformat()
-        workspace = {
-            "title": "Globex ERP rollout",
-            "creator_role": "maven",
-            "require_time_approvals": True,
-            "start_date": start,
-            "status_key": 300,
-            "currency": "USD",
-        }
-        body = world.kantata_api("POST", "workspaces.json", {"workspace": workspace})
-        self.workspace = str(body["results"][0]["id"])
-        participation = {"workspace_id": self.workspace, "user_id": 1, "role": "maven"}
-        world.kantata_api("POST", "participations.json", {"participation": participation})
-        config = tmp_path / "revenue.yaml"
-        config.write_text("settle: {quiet_s: 0.05, max_wait_s: 0.5}\n")
+        self.workspace = workspace(
+            world, start=start, require_time_approvals=True, status_key=300, currency="USD"
+        )
         settings = world.settings(tmp_path)
         references = {**settings.reference_tables, "netsuite_account_id": ACCOUNTS}
-        self.concord: Concord = world.engine(
-            tmp_path, flows=["revenue"], revenue=config, reference_tables=references
-        )
+        config = config_file(tmp_path, "revenue")
+        self.concord = world.engine(tmp_path, flows=["revenue"], revenue=config, reference_tables=references)
         assert self.concord.xref is not None
         self.customer, self.project, resource = new_id(), new_id(), new_id()
         self.contract = new_id()
@@ -106,47 +88,11 @@ class RevenueWorld:
         self.job = self.concord.xref.system_id(self.project, "netsuite", "Project")
         assert self.job is not None
 
-    def write(self, *records: tuple[str, dict[str, Any]]) -> None:
-        """Upsert canonical records into NetSuite through Concord's connector (as provisioning does), in
-        one call."""
-        commands = [
-            CommandEnvelope(
-                command_id=new_id(),
-                idempotency_key=new_id(),
-                target="netsuite",
-                action="upsert",
-                object_type=object_type,
-                payload=payload,
-                traceparent=TraceContext.new().traceparent,
-            )
-            for object_type, payload in records
-        ]
-        outcomes = run(self.concord.connectors["netsuite"].execute(commands))
-        assert all(isinstance(outcome, Succeeded) for outcome in outcomes), outcomes
-
     def approve(self, day: date, minutes: int, rate_in_cents: int) -> str:
         """Log time on ``day`` and approve it; returns the Kantata entry id."""
-        entry = {
-            "workspace_id": self.workspace,
-            "date_performed": day.isoformat(),
-            "time_in_minutes": minutes,
-            "rate_in_cents": rate_in_cents,
-            "cost_rate_in_cents": 9000,
-            "notes": f"work on {day}",
-        }
-        body = self.world.kantata_api("POST", "time_entries.json", {"time_entries": [entry]})
-        ids = [str(ref["id"]) for ref in body["results"]]
-        submission = {"workspace_id": self.workspace, "title": "Week", "line_item_ids": ids}
-        answer = self.world.kantata_api(
-            "POST", "timesheet_submissions.json", {"timesheet_submission": submission}
-        )
-        submission_id = str(answer["results"][0]["id"])
-        self.world.kantata_api(
-            "PUT",
-            f"timesheet_submissions/{submission_id}/approve.json",
-            {"resolution": {"description": "ok"}},
-        )
-        return ids[0]
+        rates = {"rate_in_cents": rate_in_cents, "cost_rate_in_cents": 9000}
+        [entry] = log_time(self.world, self.workspace, [day.isoformat()], time_in_minutes=minutes, **rates)
+        return entry
 
     def milestone(self, title: str, cents: int, due: date) -> str:
         story = {
@@ -163,15 +109,8 @@ class RevenueWorld:
     def complete(self, story: str) -> None:
         self.world.kantata_api("PUT", f"stories/{story}.json", {"story": {"state": "completed"}})
 
-    def run(self) -> None:
-        asyncio.run(asyncio.wait_for(self.concord.worker.run(until_idle=True), 60))
-
     def journals(self) -> list[dict[str, Any]]:
-        return sorted(self.world.ns_records("journalEntry"), key=lambda r: int(r["id"]))
-
-    def open_exceptions(self) -> list[dict[str, Any]]:
-        with self.concord.store.transaction() as tx:
-            return [e for e in tx.exceptions.list(limit=1000) if e["status"] == "open"]
+        return self.ns_list("journalEntry")
 
     def replay(self) -> None:
         report = self.concord.replayer.time_range(datetime(2000, 1, 1, tzinfo=UTC), datetime.now(UTC), "ops")
@@ -223,7 +162,7 @@ def test_time_and_materials_revenue_is_approved_hours_times_rate_to_the_cent_onc
         assert _id(line["entity"]) == revenue.job
     assert journal["custbody_concord_contract"] == revenue.contract
     assert "as delivered" in journal["memo"] and revenue.contract in journal["memo"]
-    assert revenue.open_exceptions() == []
+    assert revenue.exceptions() == []
 
     revenue.run()
     revenue.replay()  # every event again: nothing is recognised twice
@@ -234,7 +173,7 @@ def test_time_and_materials_revenue_is_approved_hours_times_rate_to_the_cent_onc
     first, later = revenue.journals()
     assert later["tranDate"] == end.isoformat() and later["externalId"] != first["externalId"]
     assert _side(later, "credit") == ("4000", Decimal("187.35"))
-    assert revenue.open_exceptions() == []
+    assert revenue.exceptions() == []
     revenue.concord.close()
 
 
@@ -280,7 +219,7 @@ def test_a_fixed_fee_milestone_is_recognised_on_completion_for_its_plan_amount_o
     assert _side(journal, "credit") == ("4000", Decimal("40000.00"))
     assert journal["tranDate"] == today.isoformat()
     assert "on a milestone" in journal["memo"]
-    assert revenue.open_exceptions() == []
+    assert revenue.exceptions() == []
 
     revenue.run()
     revenue.replay()
@@ -312,7 +251,7 @@ def test_a_subscription_is_recognised_straight_line_per_period_through_the_curre
     expected = [(months[3][0], months[2][1])] + [months[back] for back in (2, 1, 0)]
     assert periods == [(start.isoformat(), end.isoformat()) for start, end in expected]
     assert len({j["externalId"] for j in journals}) == 4
-    assert revenue.open_exceptions() == []
+    assert revenue.exceptions() == []
 
     revenue.run()
     revenue.replay()
@@ -330,7 +269,7 @@ def test_time_on_a_project_that_names_no_contract_opens_one_exception_and_recogn
     revenue.run()
     assert revenue.journals() == []
 
-    (held,) = revenue.open_exceptions()
+    (held,) = revenue.exceptions()
     assert held["category"] == "validation" and held["business_type"] == "Project"
     assert held["message"] == (
         f"Revenue of project 'Globex ERP rollout' in {start:%b %Y} was not recognised: its project in "
@@ -339,5 +278,5 @@ def test_time_on_a_project_that_names_no_contract_opens_one_exception_and_recogn
     )
     revenue.approve(start + timedelta(days=3), 480, 18735)  # the month runs again: not reported twice
     revenue.run()
-    assert len(revenue.open_exceptions()) == 1
+    assert len(revenue.exceptions()) == 1
     revenue.concord.close()

@@ -4,135 +4,54 @@ reversal plus a repost, never a second copy."""
 
 from __future__ import annotations
 
-import asyncio
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from ledger_world import (
+    MAY_TO_JULY_2026,
+    LedgerWorld,
+    config_file,
+    log_time,
+    seed_customer,
+    seed_employee,
+    seed_job,
+    seed_periods,
+    workspace,
+)
 from provisioning_world import World
-
-from concord.bootstrap import Concord
-from concord.domain.ids import new_id
-
-USER = "1"  # the Kantata administrator the emulator's API acts as; they log and approve the time
 
 
 def _policy(tmp_path: Path, **changes: str) -> Path:
-    options = {
-        "granularity": "per_period",
-        "closed_period": "redate",
-        "self_approval_allowed": "true",
-        **changes,
-    }
-    path = tmp_path / "time_posting.yaml"
-    lines = [f"{key}: {value}" for key, value in options.items()]
-    path.write_text("\n".join([*lines, "settle: {quiet_s: 0.05, max_wait_s: 0.5}", ""]))
-    return path
+    options = {"granularity": "per_period", "closed_period": "redate", "self_approval_allowed": "true"}
+    return config_file(tmp_path, "time_posting", **{**options, **changes})
 
 
-class TimeWorld:
+class TimeWorld(LedgerWorld):
     """One consultant on one project, known to both systems and linked in Concord's cross-reference."""
 
     def __init__(self, world: World, tmp_path: Path, *, job_status: str = "2", **policy: str) -> None:
-        self.world = world
-        ns = world.ns_seed
-        sub = world.ids["subsidiary"]
-        for name, start, end, closed in (
-            ("May 2026", "2026-05-01", "2026-05-31", True),
-            ("Jun 2026", "2026-06-01", "2026-06-30", False),
-            ("Jul 2026", "2026-07-01", "2026-07-31", False),
-        ):
-            ns("accountingPeriod", {"periodName": name, "startDate": start, "endDate": end, "closed": closed})
-        customer = ns("customer", {"companyName": "Globex", "subsidiary": {"id": sub}})
-        self.job = ns(
-            "job",
-            {
-                "companyName": "Globex ERP rollout",
-                "parent": {"id": customer},
-                "subsidiary": {"id": sub},
-                "entityStatus": {"id": job_status},
-                "startDate": "2026-04-01",
-                "currency": {"id": "1"},
-            },
-        )
-        self.employee = ns(
-            "employee",
-            {
-                "firstName": "Ada",
-                "lastName": "Byron",
-                "externalId": "E-1001",
-                "subsidiary": {"id": sub},
-                "title": "Consultant",
-                "laborCost": 85,
-                "custentity_cost_center": "CC-US-DELIVERY",
-            },
-        )
-        body = world.kantata_api(
-            "POST",
-            "workspaces.json",
-            {
-                "workspace": {
-                    "title": "Globex ERP rollout",
-                    "creator_role": "maven",
-                    "require_time_approvals": True,
-                    "start_date": "2026-04-01",
-                    "status_key": 300,
-                }
-            },
-        )
-        self.workspace = str(body["results"][0]["id"])
-        participation = {"workspace_id": self.workspace, "user_id": 1, "role": "maven"}
-        world.kantata_api("POST", "participations.json", {"participation": participation})
+        super().__init__(world)
+        seed_periods(world, MAY_TO_JULY_2026)
+        customer = seed_customer(world)
+        self.job = seed_job(world, customer, name="Globex ERP rollout", start="2026-04-01", status=job_status)
+        self.employee = seed_employee(world)
+        self.workspace = workspace(world, start="2026-04-01", require_time_approvals=True, status_key=300)
         references = {"netsuite_account_id": {"labour_cost": "610", "accrued_labour": "220"}}
         settings = world.settings(tmp_path, flows=["time_to_erp"], time_posting=_policy(tmp_path, **policy))
         merged = {**settings.reference_tables, **references}
-        self.concord: Concord = world.engine(
+        self.concord = world.engine(
             tmp_path, flows=["time_to_erp"], time_posting=_policy(tmp_path, **policy), reference_tables=merged
         )
-        assert self.concord.xref is not None
-        self.project, self.resource = new_id(), new_id()
-        self.concord.xref.link(self.project, "kantata", "Project", self.workspace)
-        self.concord.xref.link(self.project, "netsuite", "Project", self.job)
-        self.concord.xref.link(self.resource, "kantata", "Resource", USER)
-        self.concord.xref.link(self.resource, "netsuite", "Resource", self.employee)
-        self.concord.xref.link(new_id(), "netsuite", "Customer", customer)
+        self.project, self.resource = self.link_consultant(self.workspace, self.job, self.employee, customer)
 
     def approve(self, *days: str, minutes: int = 450) -> list[str]:
         """Log time on ``days`` and approve it on one timesheet; returns the Kantata entry ids."""
-        entries = [
-            {
-                "workspace_id": self.workspace,
-                "date_performed": day,
-                "time_in_minutes": minutes,
-                "rate_in_cents": 20000,
-                "cost_rate_in_cents": 9000,
-                "notes": f"work on {day}",
-            }
-            for day in days
-        ]
-        body = self.world.kantata_api("POST", "time_entries.json", {"time_entries": entries})
-        ids = [str(ref["id"]) for ref in body["results"]]
-        submission = {"workspace_id": self.workspace, "title": "Week", "line_item_ids": ids}
-        answer = self.world.kantata_api(
-            "POST", "timesheet_submissions.json", {"timesheet_submission": submission}
-        )
-        submission_id = str(answer["results"][0]["id"])
-        self.world.kantata_api(
-            "PUT",
-            f"timesheet_submissions/{submission_id}/approve.json",
-            {"resolution": {"description": "ok"}},
-        )
-        return ids
-
-    def run(self) -> None:
-        asyncio.run(asyncio.wait_for(self.concord.worker.run(until_idle=True), 60))
+        rates = {"rate_in_cents": 20000, "cost_rate_in_cents": 9000}
+        return log_time(self.world, self.workspace, days, time_in_minutes=minutes, **rates)
 
     def journals(self) -> list[dict[str, Any]]:
-        return sorted(self.world.ns_records("journalEntry"), key=lambda r: int(r["id"]))
-
-    def exceptions(self) -> list[dict[str, Any]]:
-        with self.concord.store.transaction() as tx:
-            return tx.exceptions.list(limit=1000)
+        return self.ns_list("journalEntry")
 
 
 def _lines(journal: dict[str, Any]) -> list[dict[str, Any]]:
@@ -162,7 +81,7 @@ def test_approved_time_is_posted_once_per_period_with_drill_back_and_a_closed_pe
     assert credits == [Decimal("2025.00")]
     assert Decimal(str(june["custbody_concord_hours"])) == Decimal("22.5")
     assert Decimal(str(june["custbody_concord_bill_amount"])) == Decimal("4500.00")
-    assert not [e for e in time.exceptions() if e["status"] == "open"]
+    assert not time.exceptions()
 
     time.run()  # nothing new: nothing sent again
     assert len(time.journals()) == 2
@@ -195,12 +114,12 @@ def test_with_the_hold_policy_a_closed_period_holds_its_entry_with_one_exception
     time.run()
     (journal,) = time.journals()
     assert journal["tranDate"] == "2026-06-30" and len(_entry_lines(journal)) == 1
-    (held,) = [e for e in time.exceptions() if e["status"] == "open"]
+    (held,) = time.exceptions()
     assert held["category"] == "validation" and held["business_type"] == "TimeEntry"
     assert "was not posted" in held["message"] and "May 2026 is closed in NetSuite" in held["message"]
     time.approve("2026-06-16")  # the month runs again: the held entry is not reported twice
     time.run()
-    assert len([e for e in time.exceptions() if e["status"] == "open"]) == 1
+    assert len(time.exceptions()) == 1
     time.concord.close()
 
 
@@ -228,7 +147,7 @@ def test_a_posting_the_erp_refuses_is_posted_when_its_exception_is_retried(
     time.approve("2026-06-22", "2026-06-23")
     time.run()
     assert time.journals() == []
-    (refused,) = [e for e in time.exceptions() if e["status"] == "open"]
+    (refused,) = time.exceptions()
     world.ns_clear_faults()
     time.concord.exceptions.retry(refused["exception_id"], "finance@firm")
     time.run()

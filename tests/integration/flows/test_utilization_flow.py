@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from ledger_world import USER, LedgerWorld, config_file, log_time, seed_employee, workspace
 from provisioning_world import World
 from typer.testing import CliRunner
 
@@ -26,18 +27,11 @@ from concord.engine.ports import Failed, Succeeded
 from concord.storage.sql.store import SqlStore
 from concord.storage.sql.utilization_store import StoredResourceWeek
 
-USER = "1"  # the Kantata administrator the emulator's API acts as: staffed, logs and approves the time
 W23, W24, W25 = date(2026, 6, 1), date(2026, 6, 8), date(2026, 6, 15)
 D = Decimal
 
 
-def _config(tmp_path: Path) -> Path:
-    path = tmp_path / "utilization.yaml"
-    path.write_text("settle: {quiet_s: 0.05, max_wait_s: 0.5}\n")
-    return path
-
-
-class UtilizationWorld:
+class UtilizationWorld(LedgerWorld):
     """Ada Byron: a NetSuite employee (labour cost 85 USD an hour) who is Kantata's user 1, on one project,
     linked in Concord's cross-reference; Concord runs the utilization flow into the analytics sink."""
 
@@ -50,39 +44,13 @@ class UtilizationWorld:
         in_netsuite: bool = True,
         flows: tuple[str, ...] = ("utilization",),
     ) -> None:
-        self.world = world
-        sub = world.ids["subsidiary"]
-        employee = world.ns_seed(
-            "employee",
-            {
-                "firstName": "Ada",
-                "lastName": "Byron",
-                "externalId": "E-1001",
-                "subsidiary": {"id": sub},
-                "title": "Consultant",
-                "laborCost": 85,
-                "custentity_cost_center": "CC-US-DELIVERY",
-            },
-        )
-        body = world.kantata_api(
-            "POST",
-            "workspaces.json",
-            {
-                "workspace": {
-                    "title": "Globex ERP rollout",
-                    "creator_role": "maven",
-                    "start_date": "2026-05-01",
-                    "require_time_approvals": True,
-                }
-            },
-        )
-        self.workspace = str(body["results"][0]["id"])
-        participation = {"workspace_id": self.workspace, "user_id": 1, "role": "maven"}
-        world.kantata_api("POST", "participations.json", {"participation": participation})
+        super().__init__(world)
+        employee = seed_employee(world)
+        self.workspace = workspace(world, start="2026-05-01", require_time_approvals=True)
         base = world.settings(tmp_path)
         overrides: dict[str, Any] = {
             "flows": list(flows),
-            "utilization": _config(tmp_path),
+            "utilization": config_file(tmp_path, "utilization"),
             "connectors": {**base.connectors, "analytics": {"kind": "analytics"}},
         }
         if database_url:
@@ -109,36 +77,13 @@ class UtilizationWorld:
 
     def log(self, day: str, minutes: int, *, billable: bool, approve: bool = True) -> str:
         """Time on ``day``, approved on a timesheet (or left a draft); the entry's id."""
-        entry = {
-            "workspace_id": self.workspace,
-            "date_performed": day,
-            "time_in_minutes": minutes,
-            "billable": billable,
-        }
-        body = self.world.kantata_api("POST", "time_entries.json", {"time_entries": [entry]})
-        entry_id = str(body["results"][0]["id"])
-        if approve:
-            submission = {"workspace_id": self.workspace, "title": "Week", "line_item_ids": [entry_id]}
-            answer = self.world.kantata_api(
-                "POST", "timesheet_submissions.json", {"timesheet_submission": submission}
-            )
-            self.world.kantata_api(
-                "PUT",
-                f"timesheet_submissions/{answer['results'][0]['id']}/approve.json",
-                {"resolution": {"description": "ok"}},
-            )
-        return entry_id
-
-    def run(self) -> None:
-        asyncio.run(asyncio.wait_for(self.concord.worker.run(until_idle=True), 60))
+        fields = {"time_in_minutes": minutes, "billable": billable}
+        [entry] = log_time(self.world, self.workspace, [day], approve=approve, notes=False, **fields)
+        return entry
 
     def weeks(self) -> dict[date, StoredResourceWeek]:
         with self.concord.store.transaction() as tx:
             return {row.week_start: row for row in tx.utilization.list(resource_id=self.resource)}
-
-    def exceptions(self) -> list[dict[str, Any]]:
-        with self.concord.store.transaction() as tx:
-            return [e for e in tx.exceptions.list(limit=1000) if e["status"] == "open"]
 
 
 def _figures(row: StoredResourceWeek) -> tuple[Any, ...]:

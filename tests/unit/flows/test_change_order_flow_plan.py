@@ -231,7 +231,7 @@ class TestConfiguration:
     ) -> None:
         shipped = load_change_orders()
         assert shipped.systems.model_dump() == {"crm": "salesforce", "psa": "kantata", "erp": "netsuite"}
-        assert shipped.single_milestone_bills_value and shipped.gathering().quiet_s == 2
+        assert shipped.single_milestone_bills_value and shipped.settle.gathering().quiet_s == 2
         wrong = tmp_path / "change_orders.yaml"
         wrong.write_text("systems: {crm: salesforce}\nsingle_milestone_bills: false\n")
         with pytest.raises(

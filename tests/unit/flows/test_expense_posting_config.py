@@ -25,7 +25,7 @@ def test_the_shipped_configuration_loads_and_builds_the_flow() -> None:
     assert config.closed_period is ClosedPeriodPolicy.REDATE and config.billable_markup == 0
     assert config.exchange_rates.table == "exchange_rates"
     flow = expenses_to_erp(config, config.exchange_rates.rate_table({}))
-    assert [step.name for step in flow.steps] == ["read", "post"]
+    assert [step.name for step in flow.steps] == ["read", "post", "accepted"]
     assert flow.triggers == frozenset({"ExpenseItemChanged"}) and flow.gather is not None
 
 
