@@ -117,7 +117,9 @@ def screen_write(
     if all(known.get(name) == d for name, d in digests.items()):
         reason = "superseded" if superseded else "no change"
         # Answered as a write is: the flow's next step finds the record's ids in it.
-        return Verdict(skip={"skipped": reason, "global_id": payload.get("global_id"), "system_id": system_id})
+        return Verdict(
+            skip={"skipped": reason, "global_id": payload.get("global_id"), "system_id": system_id}
+        )
     for name, d in digests.items():
         if target.seen.get(name) != d:  # a field the target already shows will not come back changed
             target.written[name] = {"d": d, "c": command.command_id}
