@@ -280,17 +280,25 @@ def test_the_rough_month_had_its_faults_and_its_kills(rough_month: tuple[Path, d
 def test_the_rough_month_ends_as_the_calm_one(
     calm_month: tuple[Path, dict[str, Any]], rough_month: tuple[Path, dict[str, Any]]
 ) -> None:
-    """Faults and kills change durations only: the same deals, postings and exceptions."""
-    (_, calm), (_, rough) = calm_month, rough_month
-    assert rough["deals"] == calm["deals"] | {
-        "seen_to_provisioned_s": rough["deals"]["seen_to_provisioned_s"]
-    }
-    for figure in ("entries_posted", "hours_posted", "cost_posted", "entries_held", "hours_held"):
-        assert rough["time"][figure] == calm["time"][figure], figure
-    assert {c: (f["open"], f["total"]) for c, f in rough["exceptions"].items()} == {
-        c: (f["open"], f["total"]) for c, f in calm["exceptions"].items()
-    }
-    assert rough["invoices"] == calm["invoices"] and rough["revenue"] == calm["revenue"]
+    """Faults and kills change durations only: the same deals provisioned, with the same contracts, and
+    the same deals refused for the same reasons. (Time is checked within each month, by the tests above:
+    the firm's managers staff the projects Concord creates as they appear, so how much time is logged on
+    them depends on when Concord created them, which faults and kills rightly change.)"""
+    (calm_folder, calm), (rough_folder, rough) = calm_month, rough_month
+    for figure in ("contracted_seen", "provisioned", "refused_or_failed"):
+        assert rough["deals"][figure] == calm["deals"][figure], figure
+    outcomes = []
+    for folder in (calm_folder, rough_folder):
+        platforms = Platforms(folder / ".sandbox")
+        deals = platforms.soql(
+            "SELECT Name, Amount FROM Opportunity WHERE PSA_Project_Id__c != null ORDER BY Name"
+        )
+        with sqlite3.connect(folder / "work" / "concord.db") as db:
+            refused = db.execute(
+                "SELECT message FROM exceptions WHERE business_type = 'Opportunity' ORDER BY message"
+            ).fetchall()
+        outcomes.append(([(d["Name"], d["Amount"]) for d in deals], refused))
+    assert outcomes[0] == outcomes[1]
 
 
 def test_contract_value_is_the_same_in_the_crm_the_psa_and_the_erp(
