@@ -20,9 +20,11 @@ figures); the sink keeps the other part and works out the utilizations from the 
 
 A run:
 
-1. ``read``: the resource in the ERP (capacity, cost rate) and the current version of each gathered record
-   in the PSA (``get``), so the figures rest on facts as they are now: a record deleted since, or an entry
-   moved to another week or person, is no longer counted here;
+1. ``read``: the resource in the ERP (capacity, cost rate) and, with ``reread_records``, the current
+   version of each gathered record in the PSA (``get``), so the figures rest on facts as they are now: a
+   record deleted since, or an entry moved to another week or person, is no longer counted here. Without
+   it (the default: one request per record adds up to tens of thousands a month), the newest version
+   detected of each record counts;
 2. ``write``: the weeks are computed (``concord.flows.utilization_plan``, on the domain's
    ``weekly_utilization``) and the ones whose figures changed since the last write are upserted into the
    sink; a forecast cost that cannot be known in full opens one exception about the resource;
@@ -85,6 +87,8 @@ def utilization(config: UtilizationConfig) -> Flow:
         resource_id, part = _instance(ctx)
         object_type = "Assignment" if part is Part.PLANNED else "TimeEntry"
         reads = [CommandSpec(systems.erp, "get", "Resource", {"global_id": resource_id})]
+        if not config.reread_records:
+            return reads
         for record in records:
             held = {"global_id": record["global_id"]}
             system_id = (record.get("system_ids") or {}).get(systems.psa)

@@ -35,6 +35,8 @@ class UtilizationConfig(Strict):
 
     systems: UtilizationSystems = UtilizationSystems()
     counted_statuses: frozenset[TimeEntryStatus] = Field(default=COUNTED_STATUSES, min_length=1)
+    reread_records: bool = False
+    """Read every gathered record again from the PSA on each run (one request per record)."""
     settle: Settle = Settle()
 
     @field_validator("counted_statuses")

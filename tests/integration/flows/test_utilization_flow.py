@@ -43,6 +43,7 @@ class UtilizationWorld(LedgerWorld):
         *,
         in_netsuite: bool = True,
         flows: tuple[str, ...] = ("utilization",),
+        reread_records: bool = False,
     ) -> None:
         super().__init__(world)
         employee = seed_employee(world)
@@ -50,7 +51,7 @@ class UtilizationWorld(LedgerWorld):
         base = world.settings(tmp_path)
         overrides: dict[str, Any] = {
             "flows": list(flows),
-            "utilization": config_file(tmp_path, "utilization"),
+            "utilization": config_file(tmp_path, "utilization", reread_records=str(reread_records).lower()),
             "connectors": {**base.connectors, "analytics": {"kind": "analytics"}},
         }
         if database_url:
@@ -255,3 +256,20 @@ def test_the_sink_merges_the_planned_and_worked_parts_idempotently(store_url: st
     (wrong,) = run(planned, action="delete")
     assert isinstance(wrong, Failed) and "takes upserts of ResourceWeek" in wrong.detail
     store.close()
+
+
+@pytest.mark.parametrize("reread", [False, True])
+def test_an_assignment_deleted_in_the_psa_stops_counting_when_records_are_read_again(
+    world: World, tmp_path: Path, reread: bool
+) -> None:
+    ada = UtilizationWorld(world, tmp_path, reread_records=reread)
+    gone = ada.assign("2026-06-08", "2026-06-12", 10 * 60)  # week 24: 10 h
+    ada.run()
+    assert ada.weeks()[W24].assigned_hours == D("10")
+    # Deleted in Kantata (a deletion lists nowhere), then another assignment makes the weeks run again.
+    world.kantata_api("DELETE", f"assignments/{gone}.json")
+    ada.assign("2026-06-08", "2026-06-12", 4 * 60)
+    ada.run()
+    # Read again, the deleted assignment is gone; otherwise the newest version detected still counts.
+    assert ada.weeks()[W24].assigned_hours == (D("4") if reread else D("14"))
+    ada.concord.close()
