@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import yaml
 
 from concord.bootstrap import Concord, bootstrap_from_settings
 from concord.connectors.alignment import AlignmentReport, align_by_key
@@ -39,7 +40,7 @@ from concord.sandbox.launch import LaunchOptions, RunState, running_state, start
 from concord.sandbox.simulator.engine import simulate
 from concord.sandbox.simulator.report import DayReport, SimulationReport
 from concord.sandbox.simulator.targets import SandboxTargets
-from concord.settings import SHIPPED_PROVISIONING, RetrySettings, Settings
+from concord.settings import SHIPPED_BILLING, SHIPPED_PROVISIONING, RetrySettings, Settings
 
 __all__ = ["Hooks", "MonthRun", "MonthScenario", "run_month", "settings_for"]
 
@@ -136,7 +137,7 @@ def _platform_now(url: str) -> datetime:
     return datetime.fromisoformat(str(answer.json()["now"])).astimezone(UTC)
 
 
-def _configuration(scenario: MonthScenario, provision_from: date) -> tuple[Path, Path]:
+def _configuration(scenario: MonthScenario, provision_from: date) -> tuple[Path, Path, Path]:
     workdir = scenario.workdir.resolve()
     provisioning = workdir / "provisioning.yaml"
     provisioning.write_text(
@@ -147,14 +148,19 @@ def _configuration(scenario: MonthScenario, provision_from: date) -> tuple[Path,
         "granularity: per_day\nclosed_period: redate\nredate_needs_finance_approval: false\n"
         "approver: anyone\nsettle: {quiet_s: 5, max_wait_s: 60}\n"
     )
-    return provisioning, time_posting
+    # Billing waits a minute for a burst to settle, as a firm would want; a month compressed into minutes
+    # would keep it waiting past the month's end.
+    billing = workdir / "billing.yaml"
+    shipped = yaml.safe_load(SHIPPED_BILLING.read_text())
+    billing.write_text(yaml.safe_dump({**shipped, "settle": {"quiet_s": 5, "max_wait_s": 60}}))
+    return provisioning, time_posting, billing
 
 
 def settings_for(scenario: MonthScenario, emulators: dict[str, Any], provision_from: date) -> Settings:
     """Concord's settings for the sandbox's emulators (reference data read from them), as the month runs."""
     connectors = connector_options(emulators)
     references = asyncio.run(reference_tables(connectors))
-    provisioning, time_posting = _configuration(scenario, provision_from)
+    provisioning, time_posting, billing = _configuration(scenario, provision_from)
     return Settings(
         database_url=f"sqlite:///{scenario.workdir.resolve() / 'concord.db'}",
         connectors=connectors,
@@ -162,6 +168,7 @@ def settings_for(scenario: MonthScenario, emulators: dict[str, Any], provision_f
         reference_tables=references,
         provisioning=provisioning,
         time_posting=time_posting,
+        billing=billing,
         # Up to 40 attempts at most 10 s apart: a platform down for minutes delays work, never parks it.
         retry=RetrySettings(initial_s=0.5, max_delay_s=10.0, max_attempts=40),
         log_level="WARNING",
