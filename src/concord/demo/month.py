@@ -53,7 +53,7 @@ FLOWS = [
     "change_orders",
     "utilization",
 ]
-DRAIN_TIMEOUT_S = 300.0
+DRAIN_TIMEOUT_S = 420.0
 
 
 @dataclass(frozen=True)
@@ -148,11 +148,11 @@ def _configuration(scenario: MonthScenario, provision_from: date) -> tuple[Path,
         "granularity: per_day\nclosed_period: redate\nredate_needs_finance_approval: false\n"
         "approver: anyone\nsettle: {quiet_s: 5, max_wait_s: 60}\n"
     )
-    # Billing waits a minute for a burst to settle, as a firm would want; a month compressed into minutes
-    # would keep it waiting past the month's end.
+    # Billing waits a minute for a burst to settle, as a firm would want; in a month compressed into minutes
+    # that keeps it waiting past the month's end, and a few seconds make it bill again at every approval.
     billing = workdir / "billing.yaml"
     shipped = yaml.safe_load(SHIPPED_BILLING.read_text())
-    billing.write_text(yaml.safe_dump({**shipped, "settle": {"quiet_s": 5, "max_wait_s": 60}}))
+    billing.write_text(yaml.safe_dump({**shipped, "settle": {"quiet_s": 20, "max_wait_s": 300}}))
     return provisioning, time_posting, billing
 
 
