@@ -21,6 +21,7 @@ rejected instead.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -33,12 +34,131 @@ from concord.sandbox.kantata.hooks import Record, WriteContext
 from concord.sandbox.kantata.money import base_unit, from_subunits, symbol
 from concord.sandbox.kantata.rules_projects import ACCOUNT_ID
 from concord.sandbox.kantata.service import RESOLUTIONS, KantataService
+from concord.sandbox.kantata.specs import ResourceSpec
 
 _ACTIONS = {
     "approve": ("approved", "approval", ("pending",)),
     "reject": ("rejected", "rejection", ("pending", "approved")),
     "cancel": ("cancelled", "cancellation", ("pending",)),
 }
+
+
+@dataclass(frozen=True)
+class SubmittedItems:
+    """What a kind of submission holds (time entries, expenses) and the words its validation errors use."""
+
+    spec: ResourceSpec
+    ids_field: str
+    noun: str
+    container: str
+    plural: str
+
+
+TIMESHEET_ITEMS = SubmittedItems(TIME_ENTRIES, "line_item_ids", "Time entry", "timesheet", "time entries")
+
+
+def check_submission(
+    service: KantataService, items: SubmittedItems, body: dict[str, Any], ctx: WriteContext
+) -> tuple[list[Record], dict[str, Any]]:
+    """The items a submission body names and the submission's own values, once they make a valid
+    submission: a project that exists, items of that project not yet on an active submission, all of one
+    user (time and expense submissions check alike).
+
+    Raises:
+        HTTPException: 422 with every problem found.
+    """
+    blank = [name for name in ("workspace_id", "title", items.ids_field) if is_blank(body.get(name))]
+    if blank:
+        raise validation_failed(
+            [invalid(name, f"{name.replace('_', ' ').capitalize()} can't be blank") for name in blank]
+        )
+    workspace_id = str(body["workspace_id"])
+    if ctx.reader.get("workspaces", workspace_id) is None:
+        raise validation_failed([invalid("workspace_id", "Workspace must exist")])
+    raw = body[items.ids_field]
+    ids = raw if isinstance(raw, list) else str(raw).split(",")
+    errors: list[ErrorItem] = []
+    found: list[Record] = []
+    for item_id in ids:
+        item = service.repo.get(items.spec.collection, str(item_id).strip())
+        if item is None or item.get("workspace_id") != workspace_id:
+            errors.append(
+                invalid(items.ids_field, f"{items.noun} {item_id} is not in project {workspace_id}")
+            )
+        elif item.get("active_submission_id"):
+            message = f"{items.noun} {item_id} is already on a submitted {items.container}"
+            errors.append(invalid(items.ids_field, message))
+        else:
+            found.append(item)
+    users = {item.get("user_id") for item in found}
+    user_id = str(body.get("user_id") or (users.pop() if len(users) == 1 else ctx.user_id))
+    if any(item.get("user_id") != user_id for item in found):
+        errors.append(invalid(items.ids_field, f"All {items.plural} must belong to the submitting user"))
+    if errors:
+        raise validation_failed(errors)
+    values = {
+        "workspace_id": workspace_id,
+        "user_id": user_id,
+        "title": str(body["title"]),
+        "comment": None if body.get("comment") is None else str(body["comment"]),
+    }
+    return found, values
+
+
+def pending_fields(ctx: WriteContext, workspace_id: str, total: int) -> dict[str, Any]:
+    """What a new submission shows before anyone resolves it: the project's currency, the line total in
+    it, and no current resolution (time and expense submissions alike)."""
+    workspace = ctx.reader.get("workspaces", workspace_id) or {}
+    currency = str(workspace.get("currency") or "USD")
+    return {
+        "currency": currency,
+        "currency_symbol": symbol(currency),
+        "currency_base_unit": base_unit(currency),
+        "line_item_total_in_cents": total,
+        "line_item_total_formatted": f"{symbol(currency)}{from_subunits(total, currency)}",
+        "current_resolution_description": None,
+        "current_resolution_creator_id": None,
+        "current_resolution_created_at_date": None,
+    }
+
+
+def resolved(submission: Record, status: str, description: str | None, ctx: WriteContext) -> Record:
+    """The submission resolved to ``status`` by the acting user now; the resolver and moment are what
+    its items show as their approver and approval time."""
+    return {
+        **submission,
+        "status": status,
+        "current_resolution_description": description,
+        "current_resolution_creator_id": ctx.user_id,
+        "current_resolution_created_at_date": ctx.now,
+        "updated_at": ctx.now,
+    }
+
+
+def follow_resolution(
+    service: KantataService, items: ResourceSpec, submission: Record, status: str, ctx: WriteContext
+) -> None:
+    """Bring a resolved submission's items in step: approved, or unlocked (no active submission)."""
+    found = service.repo.find(items.collection, "recent_submission_id", submission["id"])
+    if status == "approved":
+        update_items(service, items, found, {"approved": True}, ctx)
+    else:
+        update_items(service, items, found, {"approved": False, "active_submission_id": None}, ctx)
+
+
+def update_items(
+    service: KantataService,
+    spec: ResourceSpec,
+    records: list[Record],
+    changes: dict[str, Any],
+    ctx: WriteContext,
+) -> None:
+    """Apply ``changes`` to submitted items (time entries, expenses), one ``updated`` event each."""
+    pairs = []
+    for record in records:
+        after = {**record, **changes, "updated_at": ctx.now}
+        pairs.append((record, service.repo.replace(spec.collection, after)))
+    service.feed.record(spec, "updated", pairs, ctx)
 
 
 def _line_total(entries: list[Record]) -> int:
@@ -66,11 +186,7 @@ class ApprovalService:
 
     def submit(self, body: dict[str, Any], ctx: WriteContext) -> Record:
         """Create a pending submission for the given time entries (all of one project and one user)."""
-        entries, values, errors = self._check_submission(body, ctx)
-        if errors:
-            raise validation_failed(errors)
-        workspace = ctx.reader.get("workspaces", values["workspace_id"]) or {}
-        currency = str(workspace.get("currency") or "USD")
+        entries, values = check_submission(self.service, TIMESHEET_ITEMS, body, ctx)
         total = _line_total(entries)
         start, end = _week_bounds(entries)
         submission = {
@@ -80,14 +196,7 @@ class ApprovalService:
             "start_date": start,
             "end_date": end,
             "_date": start,
-            "currency": currency,
-            "currency_symbol": symbol(currency),
-            "currency_base_unit": base_unit(currency),
-            "line_item_total_in_cents": total,
-            "line_item_total_formatted": f"{symbol(currency)}{from_subunits(total, currency)}",
-            "current_resolution_description": None,
-            "current_resolution_creator_id": None,
-            "current_resolution_created_at_date": None,
+            **pending_fields(ctx, values["workspace_id"], total),
             "resolution_description": None,
             "created_at": ctx.now,
             "updated_at": ctx.now,
@@ -95,50 +204,9 @@ class ApprovalService:
         with self.repo.transaction():
             saved = self.repo.insert_many(TIMESHEET_SUBMISSIONS.collection, [submission])[0]
             self.service.feed.record(TIMESHEET_SUBMISSIONS, "created", [(None, saved)], ctx)
-            self._update_entries(
-                entries, {"active_submission_id": saved["id"], "recent_submission_id": saved["id"]}, ctx
-            )
+            changes = {"active_submission_id": saved["id"], "recent_submission_id": saved["id"]}
+            update_items(self.service, TIME_ENTRIES, entries, changes, ctx)
         return saved
-
-    def _check_submission(
-        self, body: dict[str, Any], ctx: WriteContext
-    ) -> tuple[list[Record], dict[str, Any], list[ErrorItem]]:
-        errors: list[ErrorItem] = []
-        for name in ("workspace_id", "title", "line_item_ids"):
-            if is_blank(body.get(name)):
-                errors.append(invalid(name, f"{name.replace('_', ' ').capitalize()} can't be blank"))
-        if errors:
-            return [], {}, errors
-        workspace_id = str(body["workspace_id"])
-        if ctx.reader.get("workspaces", workspace_id) is None:
-            return [], {}, [invalid("workspace_id", "Workspace must exist")]
-        ids = (
-            body["line_item_ids"]
-            if isinstance(body["line_item_ids"], list)
-            else str(body["line_item_ids"]).split(",")
-        )
-        entries: list[Record] = []
-        for raw in ids:
-            entry = self.repo.get(TIME_ENTRIES.collection, str(raw).strip())
-            if entry is None or entry.get("workspace_id") != workspace_id:
-                errors.append(invalid("line_item_ids", f"Time entry {raw} is not in project {workspace_id}"))
-            elif entry.get("active_submission_id"):
-                errors.append(
-                    invalid("line_item_ids", f"Time entry {raw} is already on a submitted timesheet")
-                )
-            else:
-                entries.append(entry)
-        users = {entry.get("user_id") for entry in entries}
-        user_id = str(body.get("user_id") or (users.pop() if len(users) == 1 else ctx.user_id))
-        if any(entry.get("user_id") != user_id for entry in entries):
-            errors.append(invalid("line_item_ids", "All time entries must belong to the submitting user"))
-        values = {
-            "workspace_id": workspace_id,
-            "user_id": user_id,
-            "title": str(body["title"]),
-            "comment": None if body.get("comment") is None else str(body["comment"]),
-        }
-        return entries, values, errors
 
     def resolve(
         self, action: str, submission_ids: list[str], description: str | None, ctx: WriteContext
@@ -172,22 +240,10 @@ class ApprovalService:
         description: str | None,
         ctx: WriteContext,
     ) -> Record:
-        updated = {
-            **submission,
-            "status": status,
-            "current_resolution_description": description,
-            "resolution_description": description,
-            "current_resolution_creator_id": ctx.user_id,
-            "current_resolution_created_at_date": ctx.now,
-            "updated_at": ctx.now,
-        }
+        updated = {**resolved(submission, status, description, ctx), "resolution_description": description}
         saved = self.repo.replace(TIMESHEET_SUBMISSIONS.collection, updated)
         self.service.feed.record(TIMESHEET_SUBMISSIONS, "updated", [(submission, saved)], ctx)
-        entries = self.repo.find(TIME_ENTRIES.collection, "recent_submission_id", submission["id"])
-        if status == "approved":
-            self._update_entries(entries, {"approved": True}, ctx)
-        else:
-            self._update_entries(entries, {"approved": False, "active_submission_id": None}, ctx)
+        follow_resolution(self.service, TIME_ENTRIES, submission, status, ctx)
         resolution = {
             "type": resolution_type,
             "description": description,
@@ -201,10 +257,3 @@ class ApprovalService:
         }
         stored = self.repo.insert_many(RESOLUTIONS, [resolution])[0]
         return {**stored, "id": int(stored["id"])}
-
-    def _update_entries(self, entries: list[Record], changes: dict[str, Any], ctx: WriteContext) -> None:
-        pairs = []
-        for entry in entries:
-            after = {**entry, **changes, "updated_at": ctx.now}
-            pairs.append((entry, self.repo.replace(TIME_ENTRIES.collection, after)))
-        self.service.feed.record(TIME_ENTRIES, "updated", pairs, ctx)

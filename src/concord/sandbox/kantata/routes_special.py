@@ -1,7 +1,9 @@
-"""Routes beyond plain CRUD: subscribed events, external references and timesheet approval."""
+"""Routes beyond plain CRUD: subscribed events, external references, and submissions (the routes timesheets
+and expense reports share, and timesheet approval)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,10 +14,12 @@ from concord.sandbox.kantata import events, external_refs
 from concord.sandbox.kantata.approvals import ApprovalService
 from concord.sandbox.kantata.approvals_spec import TIMESHEET_SUBMISSIONS
 from concord.sandbox.kantata.errors import bad_request, invalid, not_found, validation_failed
+from concord.sandbox.kantata.hooks import Record, WriteContext
 from concord.sandbox.kantata.http import json_response, read_body
 from concord.sandbox.kantata.oauth import CurrentUser
 from concord.sandbox.kantata.routes_crud import API, _add
 from concord.sandbox.kantata.service import KantataService
+from concord.sandbox.kantata.specs import ResourceSpec
 
 
 def create_feed_router(service: KantataService) -> APIRouter:
@@ -105,11 +109,23 @@ def create_external_reference_router(service: KantataService) -> APIRouter:
     return router
 
 
-def create_approval_router(service: KantataService) -> APIRouter:
-    """Timesheet submissions and their bulk resolutions."""
-    router = APIRouter(tags=["kantata"])
-    approvals = ApprovalService(service)
-    spec = TIMESHEET_SUBMISSIONS
+Submit = Callable[[dict[str, Any], WriteContext], Record]
+"""Creates a submission from its request body."""
+
+ResolveOne = Callable[[str, str, str | None, WriteContext], Record]
+"""Resolves one submission (action, its id, the resolution's description) and returns it as it is now."""
+
+
+def add_submission_routes(
+    router: APIRouter,
+    service: KantataService,
+    spec: ResourceSpec,
+    submit: Submit,
+    resolve_one: ResolveOne,
+    actions: Iterable[str],
+) -> None:
+    """The routes every kind of submission has (timesheets, expense reports): list, show, submit, and
+    ``PUT <id>/<action>`` for each action."""
     base = f"{API}/{spec.collection}"
 
     async def index(request: Request, user: CurrentUser) -> Response:
@@ -119,7 +135,7 @@ def create_approval_router(service: KantataService) -> APIRouter:
         params = dict(request.query_params)
         return json_response(await run_in_threadpool(service.reads.show, spec, record_id, params))
 
-    async def submit(request: Request, user: CurrentUser) -> Response:
+    async def create(request: Request, user: CurrentUser) -> Response:
         params = dict(request.query_params)
         body = (await read_body(request)).get(spec.singular)
         if not isinstance(body, dict):
@@ -127,27 +143,48 @@ def create_approval_router(service: KantataService) -> APIRouter:
 
         def work() -> dict[str, Any]:
             with service.writing():
-                saved = approvals.submit(body, service.context(user))
+                saved = submit(body, service.context(user))
             return service.reads.envelope(spec, [saved], params)
 
         return json_response(await run_in_threadpool(work))
 
     def single(action: str) -> Any:
-        async def resolve_one(record_id: str, request: Request, user: CurrentUser) -> Response:
+        async def resolve_single(record_id: str, request: Request, user: CurrentUser) -> Response:
             params = dict(request.query_params)
             resolution = (await read_body(request)).get("resolution") or {}
             description = resolution.get("description") if isinstance(resolution, dict) else None
 
             def work() -> dict[str, Any]:
                 with service.writing():
-                    approvals.resolve(action, [record_id], description, service.context(user))
-                record = service.repo.get(spec.collection, record_id)
-                assert record is not None
-                return service.reads.envelope(spec, [record], params)
+                    saved = resolve_one(action, record_id, description, service.context(user))
+                return service.reads.envelope(spec, [saved], params)
 
             return json_response(await run_in_threadpool(work))
 
-        return resolve_one
+        return resolve_single
+
+    _add(router, "GET", base, index)
+    _add(router, "POST", base, create)
+    _add(router, "GET", f"{base}/{{record_id}}", show)
+    for action in actions:
+        _add(router, "PUT", f"{base}/{{record_id}}/{action}", single(action))
+
+
+def create_approval_router(service: KantataService) -> APIRouter:
+    """Timesheet submissions and their bulk resolutions."""
+    router = APIRouter(tags=["kantata"])
+    approvals = ApprovalService(service)
+    spec = TIMESHEET_SUBMISSIONS
+
+    def resolve_one(action: str, record_id: str, description: str | None, ctx: WriteContext) -> Record:
+        approvals.resolve(action, [record_id], description, ctx)
+        record = service.repo.get(spec.collection, record_id)
+        assert record is not None
+        return record
+
+    add_submission_routes(
+        router, service, spec, approvals.submit, resolve_one, ("approve", "reject", "cancel")
+    )
 
     def bulk(action: str) -> Any:
         async def resolve_many(request: Request, user: CurrentUser) -> Response:
@@ -167,11 +204,6 @@ def create_approval_router(service: KantataService) -> APIRouter:
 
         return resolve_many
 
-    _add(router, "GET", base, index)
-    _add(router, "POST", base, submit)
-    _add(router, "GET", f"{base}/{{record_id}}", show)
-    for action in ("approve", "reject", "cancel"):
-        _add(router, "PUT", f"{base}/{{record_id}}/{action}", single(action))
     for path, action in (
         ("timesheet_approvals", "approve"),
         ("timesheet_rejections", "reject"),

@@ -26,6 +26,14 @@ from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
+from concord.connectors.netsuite.mappings.ledger import (
+    currency_id,
+    job_id,
+    money,
+    plain,
+    posting_memo,
+    to_decimal,
+)
 from concord.mapping.context import MappingContext
 
 __all__ = ["CATEGORIES", "report_currency", "report_lines", "report_memo"]
@@ -33,22 +41,14 @@ __all__ = ["CATEGORIES", "report_currency", "report_lines", "report_memo"]
 CATEGORIES = "netsuite_expense_category_id"
 """Reference table: PSA expense category (or ``default``) → internal id of the NetSuite expense category."""
 
-CURRENCIES = "netsuite_currency_id"
-"""Reference table: ISO currency code → internal id of the NetSuite currency."""
-
-_CENT = Decimal("0.01")
+_NO_PROJECT = "an expense line needs the posting's project"
 _RATE_DECIMALS = 12
 """NetSuite keeps at most 12 decimals of a decimal field (the emulator refuses more) [U]."""
 
 
 def report_memo(summary: Any, context: MappingContext, record: Mapping[str, Any]) -> Mapping[str, Any]:
     """The report's memo: the posting's summary, what it reverses, and the date it was moved from."""
-    parts = [str(summary)] if summary else []
-    if record.get("reverses"):
-        parts.append(f"reverses {record['reverses']}")
-    if record.get("redated_from"):
-        parts.append(f"re-dated from {record['redated_from']}")
-    return {"memo": "; ".join(parts)}
+    return {"memo": posting_memo(summary, record)}
 
 
 def report_currency(amount: Any, context: MappingContext, record: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -57,7 +57,7 @@ def report_currency(amount: Any, context: MappingContext, record: Mapping[str, A
     Raises:
         LookupError: the reference table has no NetSuite currency for it.
     """
-    return {"expenseReportCurrency": {"id": _currency(context, _money(record.get("posted_amount"))[1])}}
+    return {"expenseReportCurrency": {"id": currency_id(context, money(record.get("posted_amount"))[1])}}
 
 
 def report_lines(expense_id: Any, context: MappingContext, record: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -69,22 +69,22 @@ def report_lines(expense_id: Any, context: MappingContext, record: Mapping[str, 
     """
     if not expense_id:
         raise ValueError("an expense posting names the expense it posts")
-    paid, paid_currency = _money(record.get("amount"))
-    posted, _ = _money(record.get("posted_amount"))
+    paid, paid_currency = money(record.get("amount"))
+    posted, _ = money(record.get("posted_amount"))
     line: dict[str, Any] = {
         "expenseDate": record.get("expense_date"),
         "category": {"id": _category(context, record.get("category"))},
-        "foreignAmount": _plain(paid),
-        "currency": {"id": _currency(context, paid_currency)},
+        "foreignAmount": plain(paid),
+        "currency": {"id": currency_id(context, paid_currency)},
         "exchangeRate": _rate(record.get("exchange_rate")),
-        "amount": _plain(posted),
+        "amount": plain(posted),
         "memo": _line_memo(record),
-        "customer": {"id": _job(context, record.get("project_id"))},
+        "customer": {"id": job_id(context, record.get("project_id"), _NO_PROJECT)},
         "isBillable": bool(record.get("billable")),
         "custcol_concord_expense": str(expense_id),
     }
     if record.get("billable_amount") is not None:
-        line["custcol_concord_billable_amount"] = _plain(_money(record["billable_amount"])[0])
+        line["custcol_concord_billable_amount"] = plain(money(record["billable_amount"])[0])
     if record.get("receipt_reference"):
         line["custcol_concord_receipt"] = str(record["receipt_reference"])
     return {"expense": {"items": [line]}}
@@ -105,44 +105,9 @@ def _category(context: MappingContext, category: Any) -> str:
     return str(found)
 
 
-def _currency(context: MappingContext, currency: str) -> str:
-    found = context.reference(CURRENCIES, currency)
-    if found is None:
-        raise LookupError(f"the reference table '{CURRENCIES}' has no '{currency}' entry; add it")
-    return str(found)
-
-
-def _job(context: MappingContext, project_id: Any) -> str:
-    if not project_id:
-        raise ValueError("an expense line needs the posting's project")
-    found = context.system_id("netsuite", "Project", str(project_id))
-    if found is None:
-        raise LookupError(f"the Project {project_id} is not in netsuite yet; it must be written there first")
-    return found
-
-
-def _money(value: Any) -> tuple[Decimal, str]:
-    if not isinstance(value, Mapping) or "amount" not in value or "currency" not in value:
-        raise ValueError(f"{value!r} is not an amount with a currency")
-    return _decimal(value["amount"], "an amount"), str(value["currency"])
-
-
 def _rate(value: Any) -> Decimal:
-    rate = _decimal(value, "an exchange rate")
+    rate = to_decimal(value, "an exchange rate")
     exponent = rate.as_tuple().exponent
     if isinstance(exponent, int) and exponent < -_RATE_DECIMALS:
         return rate.quantize(Decimal(1).scaleb(-_RATE_DECIMALS), rounding=ROUND_HALF_UP)
     return rate
-
-
-def _decimal(value: Any, what: str) -> Decimal:
-    try:
-        return Decimal(str(value))
-    except ArithmeticError:
-        raise ValueError(f"{value!r} is not {what}") from None
-
-
-def _plain(amount: Decimal) -> Decimal:
-    """The amount with at least two decimals, as NetSuite shows money (never fewer digits than given)."""
-    exponent = amount.as_tuple().exponent
-    return amount.quantize(_CENT) if isinstance(exponent, int) and exponent > -2 else amount

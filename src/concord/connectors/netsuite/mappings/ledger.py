@@ -26,7 +26,21 @@ from typing import Any
 
 from concord.mapping.context import MappingContext
 
-__all__ = ["ACCOUNTS", "journal_currency", "journal_lines", "journal_memo", "period_closed", "period_summary"]
+__all__ = [
+    "ACCOUNTS",
+    "CURRENCIES",
+    "currency_id",
+    "job_id",
+    "journal_currency",
+    "journal_lines",
+    "journal_memo",
+    "money",
+    "period_closed",
+    "period_summary",
+    "plain",
+    "posting_memo",
+    "to_decimal",
+]
 
 ACCOUNTS = "netsuite_account_id"
 """Reference table: the role of an account in a time posting (``labour_cost``, ``accrued_labour``) → the
@@ -63,12 +77,18 @@ def period_summary(record: Mapping[str, Any], context: MappingContext) -> bool:
 
 def journal_memo(summary: Any, context: MappingContext, record: Mapping[str, Any]) -> Mapping[str, Any]:
     """The journal's memo: the posting's summary, what it reverses, and the date it was moved from."""
+    return {"memo": posting_memo(summary, record)}
+
+
+def posting_memo(summary: Any, record: Mapping[str, Any]) -> str:
+    """A posting's memo, as a journal or an expense report carries it: its summary, what it reverses, and
+    the date it was moved from, so a reversal or a re-dated posting explains itself in the ledger."""
     parts = [str(summary)] if summary else []
     if record.get("reverses"):
         parts.append(f"reverses {record['reverses']}")
     if record.get("redated_from"):
         parts.append(f"re-dated from {record['redated_from']}")
-    return {"memo": "; ".join(parts)}
+    return "; ".join(parts)
 
 
 def journal_currency(amount: Any, context: MappingContext, record: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -77,11 +97,7 @@ def journal_currency(amount: Any, context: MappingContext, record: Mapping[str, 
     Raises:
         LookupError: the reference table has no NetSuite currency for it.
     """
-    currency = str(_money(record.get("cost_amount"))[1])
-    found = context.reference(CURRENCIES, currency)
-    if found is None:
-        raise LookupError(f"the reference table '{CURRENCIES}' has no '{currency}' entry; add it")
-    return {"currency": {"id": str(found)}}
+    return {"currency": {"id": currency_id(context, money(record.get("cost_amount"))[1])}}
 
 
 def journal_lines(entries: Any, context: MappingContext, record: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -94,20 +110,20 @@ def journal_lines(entries: Any, context: MappingContext, record: Mapping[str, An
     if not isinstance(entries, Sequence) or isinstance(entries, str) or not entries:
         raise ValueError("a posting needs its time entries to make journal lines")
     labour, accrued = _account(context, "labour_cost"), _account(context, "accrued_labour")
-    job = _job(context, record.get("project_id"))
-    reversal = _signed(record.get("hours"), "hours") < 0
+    job = job_id(context, record.get("project_id"), "a posting's journal lines need the posting's project")
+    reversal = to_decimal(record.get("hours"), "hours") < 0
     entry_side, balance_side = ("credit", "debit") if reversal else ("debit", "credit")
     lines, total = [], Decimal(0)
     for entry in entries:
         if not isinstance(entry, Mapping):
             raise ValueError(f"{entry!r} is not a posted time entry")
-        amount = abs(_money(entry.get("cost_amount"))[0])
-        hours = _signed(entry.get("hours"), "hours")
+        amount = abs(money(entry.get("cost_amount"))[0])
+        hours = to_decimal(entry.get("hours"), "hours")
         total += amount
         lines.append(
             {
                 "account": {"id": labour},
-                entry_side: _plain(amount),
+                entry_side: plain(amount),
                 "memo": f"Time entry {entry.get('entry_id')}: {hours} h",
                 "entity": {"id": job},
                 "custcol_concord_time_entry": str(entry.get("entry_id")),
@@ -115,9 +131,7 @@ def journal_lines(entries: Any, context: MappingContext, record: Mapping[str, An
             }
         )
     count = f"{len(lines)} time {'entry' if len(lines) == 1 else 'entries'}"
-    lines.append(
-        {"account": {"id": accrued}, balance_side: _plain(total), "memo": f"Accrued labour, {count}"}
-    )
+    lines.append({"account": {"id": accrued}, balance_side: plain(total), "memo": f"Accrued labour, {count}"})
     return {"line": {"items": lines}}
 
 
@@ -131,29 +145,57 @@ def _account(context: MappingContext, role: str) -> str:
     return str(found)
 
 
-def _job(context: MappingContext, project_id: Any) -> str:
+def currency_id(context: MappingContext, currency: str) -> str:
+    """The internal id of a NetSuite currency, from the reference table ``netsuite_currency_id``.
+
+    Raises:
+        LookupError: the table has no entry for the currency.
+    """
+    found = context.reference(CURRENCIES, currency)
+    if found is None:
+        raise LookupError(f"the reference table '{CURRENCIES}' has no '{currency}' entry; add it")
+    return str(found)
+
+
+def job_id(context: MappingContext, project_id: Any, missing: str) -> str:
+    """The internal id of the project's NetSuite job, which a posting's lines name.
+
+    Raises:
+        ValueError: no project (``missing`` says what needed it).
+        LookupError: the project is not written to NetSuite yet.
+    """
     if not project_id:
-        raise ValueError("a posting's journal lines need the posting's project")
+        raise ValueError(missing)
     found = context.system_id("netsuite", "Project", str(project_id))
     if found is None:
         raise LookupError(f"the Project {project_id} is not in netsuite yet; it must be written there first")
     return found
 
 
-def _money(value: Any) -> tuple[Decimal, str]:
+def money(value: Any) -> tuple[Decimal, str]:
+    """The amount and currency of a canonical money value (``{"amount", "currency"}``).
+
+    Raises:
+        ValueError: the value is not an amount with a currency.
+    """
     if not isinstance(value, Mapping) or "amount" not in value or "currency" not in value:
         raise ValueError(f"{value!r} is not an amount with a currency")
-    return _signed(value["amount"], "an amount"), str(value["currency"])
+    return to_decimal(value["amount"], "an amount"), str(value["currency"])
 
 
-def _signed(value: Any, what: str) -> Decimal:
+def to_decimal(value: Any, what: str) -> Decimal:
+    """The value as a Decimal, keeping its sign and digits (``what`` names it in the error).
+
+    Raises:
+        ValueError: the value is not a number.
+    """
     try:
         return Decimal(str(value))
     except ArithmeticError:
         raise ValueError(f"{value!r} is not {what}") from None
 
 
-def _plain(amount: Decimal) -> Decimal:
+def plain(amount: Decimal) -> Decimal:
     """The amount with at least two decimals, as NetSuite shows money (never fewer digits than given)."""
     exponent = amount.as_tuple().exponent
     return amount.quantize(_CENT) if isinstance(exponent, int) and exponent > -2 else amount
