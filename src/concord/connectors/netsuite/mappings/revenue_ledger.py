@@ -18,15 +18,13 @@ customization creates them.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal
 from typing import Any
 
-from concord.connectors.netsuite.mappings.ledger import ACCOUNTS, CURRENCIES
+from concord.connectors.netsuite.mappings.ledger import ACCOUNTS, CURRENCIES, job_id, money, plain
 from concord.mapping.context import MappingContext
 
 __all__ = ["revenue_currency", "revenue_lines", "revenue_memo"]
 
-_CENT = Decimal("0.01")
 _BASES = {
     "as_delivered": "as delivered",
     "milestone_acceptance": "on a milestone",
@@ -43,7 +41,7 @@ def revenue_memo(basis: Any, context: MappingContext, record: Mapping[str, Any])
     """The journal's memo, in words: what was recognised, on which contract, for which period; and the
     basis in a custom body field for reports."""
     how = _BASES.get(str(basis), str(basis).replace("_", " "))
-    amount = _money(record.get("amount"))[0]
+    amount = money(record.get("amount"))[0]
     what = "Reversal of revenue" if amount < 0 else "Revenue"
     parts = [
         f"{what} recognised {how}",
@@ -61,11 +59,11 @@ def revenue_currency(amount: Any, context: MappingContext, record: Mapping[str, 
     Raises:
         LookupError: the reference table has no NetSuite currency for it.
     """
-    value, currency = _money(record.get("amount"))
+    value, currency = money(record.get("amount"))
     found = context.reference(CURRENCIES, currency)
     if found is None:
         raise LookupError(f"the reference table '{CURRENCIES}' has no '{currency}' entry; add it")
-    return {"currency": {"id": str(found)}, "custbody_concord_revenue_amount": _plain(value)}
+    return {"currency": {"id": str(found)}, "custbody_concord_revenue_amount": plain(value)}
 
 
 def revenue_lines(lines: Any, context: MappingContext, record: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -84,10 +82,10 @@ def revenue_lines(lines: Any, context: MappingContext, record: Mapping[str, Any]
     for line in lines:
         if not isinstance(line, Mapping) or line.get("side") not in ("debit", "credit"):
             raise ValueError(f"{line!r} is not a journal line")
-        amount = _money(line.get("amount"))[0]
+        amount = money(line.get("amount"))[0]
         item: dict[str, Any] = {
             "account": {"id": _account(context, str(line.get("account")))},
-            str(line["side"]): _plain(amount),
+            str(line["side"]): plain(amount),
             "memo": f"Revenue of contract {record.get('contract_id')}, {period}",
             "custcol_concord_contract": str(record.get("contract_id")),
             "custcol_concord_period": period,
@@ -109,24 +107,5 @@ def _account(context: MappingContext, role: str) -> str:
 
 
 def _job(context: MappingContext, project_id: Any) -> str | None:
-    if not project_id:
-        return None
-    found = context.system_id("netsuite", "Project", str(project_id))
-    if found is None:
-        raise LookupError(f"the Project {project_id} is not in netsuite yet; it must be written there first")
-    return found
-
-
-def _money(value: Any) -> tuple[Decimal, str]:
-    if not isinstance(value, Mapping) or "amount" not in value or "currency" not in value:
-        raise ValueError(f"{value!r} is not an amount with a currency")
-    try:
-        return Decimal(str(value["amount"])), str(value["currency"])
-    except ArithmeticError:
-        raise ValueError(f"{value['amount']!r} is not an amount") from None
-
-
-def _plain(amount: Decimal) -> Decimal:
-    """The amount with at least two decimals, as NetSuite shows money (never fewer digits than given)."""
-    exponent = amount.as_tuple().exponent
-    return amount.quantize(_CENT) if isinstance(exponent, int) and exponent > -2 else amount
+    """The project's NetSuite job, when the revenue names a project."""
+    return job_id(context, project_id, "") if project_id else None
