@@ -17,17 +17,7 @@ platform's records and the engine's canonical changes and commands lives here, o
   ``delete`` removes one. Each record written carries the correlation id of the business transaction
   where the platform has a place for it. Writes are grouped into the platform's batch endpoints; each
   command still gets its own outcome.
-- **Read.** ``get`` (``{"global_id"}``, optionally ``system_id``) reads the current version of a record
-  Concord knows, the way a poll reads it, through the same mapping, so a flow can decide on facts as they
-  are now: ``{"found": true, "record": <canonical record>}``, ``{"found": false}``, or, when the record
-  is there but is not a valid canonical record, ``{"found": true, "invalid": "<why>", "values": {...}}``
-  (the fields the platform does hold; the flow says what that means in its business); ``read_at`` says
-  when the facts were read. ``list`` (``{}``, optionally ``{"since": <ISO instant>}``) reads every record
-  of the object the platform holds (changed since then), the way a poll from the beginning reads them:
-  ``{"records": [<canonical record>...], "invalid": [{"system_id", "why", "values"?, "global_id"?}...],
-  "read_at"}``; a record that is not a valid canonical record is listed under ``invalid`` (with the
-  values it does hold) instead of failing the list. It is for reference sets (accounting periods,
-  subsidiaries, people): beyond ``LIST_LIMIT`` records it fails.
+- **Read.** ``get`` and ``list`` read records as a poll reads them (``concord.connectors.reads``).
 - **Cross-reference.** Every id Concord learns (read or created) is linked to its global id.
 """
 
@@ -35,14 +25,13 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar
 
 import structlog
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field
 
 from concord.connectors.http.errors import classify as classify_http
-from concord.connectors.http.errors import translate
 from concord.connectors.http.governor import Priority, RateGovernor
 from concord.connectors.platform import (
     ChangeStream,
@@ -54,13 +43,14 @@ from concord.connectors.platform import (
     PolledRecord,
     StoredCursor,
     WriteOutcome,
+    failure_of,
 )
+from concord.connectors.reads import get_records, list_records
 from concord.domain.ids import is_global_id
-from concord.domain.messages import JSON, Change, CommandEnvelope
+from concord.domain.messages import JSON, UNMAPPABLE, Change, CommandEnvelope
 from concord.domain.objects import ENVELOPE_FIELDS
-from concord.domain.objects.rules import business_messages
 from concord.domain.tracing import TraceContext
-from concord.engine.errors import CannotEncode, Classification, ConcordError, Rejected, TransientError
+from concord.engine.errors import CannotEncode, Classification, ConcordError, Rejected
 from concord.engine.ports import DetectedChanges, Failed, Outcome, Succeeded
 from concord.mapping import ObjectMapping
 from concord.mapping.runtime import MappingFailure
@@ -68,7 +58,6 @@ from concord.mapping.runtime import MappingFailure
 log = structlog.get_logger(__name__)
 
 __all__ = [
-    "LIST_LIMIT",
     "UNMAPPABLE",
     "ChangeStream",
     "ConnectorServices",
@@ -85,17 +74,8 @@ __all__ = [
     "spec_options",
 ]
 
-UNMAPPABLE = "_unmappable"
-"""Key of a change payload whose platform record the mapping could not read (the reason is its value)."""
-
-
 ACTIONS = ("upsert", "update", "delete", "get", "list")
 """The command actions every platform connector carries out."""
-
-LIST_LIMIT = 10_000
-"""The most records a ``list`` answers with; a longer list is refused (detect changes instead)."""
-
-_LIST_PAGE = 500
 
 CONNECTOR_OPTIONS = ("kind", "detect", "overlap_s")
 """Options every platform connector takes beside its platform spec."""
@@ -133,28 +113,12 @@ def build_platform(
     return connector(name, services, client_factory(spec, governor=governor), overlap=overlap)
 
 
-def failure_of(error: Exception, system: str) -> ConcordError:
-    """``error`` as a Concord error (HTTP failures mapped; anything unexpected counts as transient)."""
-    translated = translate(error, system)
-    if isinstance(translated, ConcordError):
-        return translated
-    return TransientError(f"{system}: {type(error).__name__}: {error}")
-
-
 def _global_id_of(mapping: ObjectMapping, polled: PolledRecord) -> str:
     kept = polled.global_id
     if kept is None and mapping.external_id_field:
         kept = polled.record.get(mapping.external_id_field)
     # Someone else's value in the external-id field is not ours: the cross-reference decides then.
     return str(kept) if is_global_id(kept) else ""
-
-
-def _instant(text: str) -> datetime:
-    try:
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise CannotEncode(f"'since' must be an ISO date and time, not {text!r}") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def correlation_of(traceparent: str) -> str:
@@ -385,9 +349,9 @@ class PlatformConnector(ABC):
             unknown = CannotEncode(f"{self.name} does not know the action '{action}' for {object_type}")
             return [Failed(self.classify(unknown), str(unknown))] * len(commands)
         if action == "get":
-            return await self._get(mapping, commands)
+            return await get_records(self, mapping, commands)
         if action == "list":
-            return await self._list(mapping, commands)
+            return await list_records(self, mapping, commands)
         outcomes: list[Outcome | None] = [None] * len(commands)
         sendable: list[tuple[int, PlatformWrite]] = []
         # Where each record already is in this system: one look-up for the batch, not one per record.
@@ -449,104 +413,3 @@ class PlatformConnector(ABC):
         if result.created:
             answer["created"] = True
         return Succeeded(answer)
-
-    # -- read --------------------------------------------------------------------------------------
-
-    async def _get(self, mapping: ObjectMapping, commands: Sequence[CommandEnvelope]) -> list[Outcome]:
-        wanted: list[tuple[str, str | None]] = []
-        for command in commands:
-            global_id = str(command.payload.get("global_id") or "")
-            system_id = str(command.payload.get("system_id") or "") or (
-                self.services.xref.system_id(global_id, self.name, mapping.canonical) if global_id else None
-            )
-            wanted.append((global_id, system_id))
-        known = list(dict.fromkeys(sid for _, sid in wanted if sid))
-        read_at = datetime.now(UTC).isoformat()
-        try:
-            found = await self.fetch(mapping, known) if known else []
-        except Exception as error:  # the read failed as a whole: every command shares its outcome
-            failure = failure_of(error, self.name)
-            return [Failed(self.classify(failure), str(failure))] * len(commands)
-        read = {change.source_id: change.payload for change in self.changes(mapping, found)}
-        outcomes: list[Outcome] = []
-        for global_id, system_id in wanted:
-            if not global_id:
-                missing = CannotEncode(f"a get of {mapping.canonical} needs the record's global_id")
-                outcomes.append(Failed(self.classify(missing), str(missing)))
-                continue
-            answer: JSON = {
-                "system": self.name,
-                "global_id": global_id,
-                "system_id": system_id,
-                "read_at": read_at,
-            }
-            payload = read.get(system_id) if system_id else None
-            outcomes.append(Succeeded({**answer, **self._read_answer(mapping, payload)}))
-        return outcomes
-
-    async def _list(self, mapping: ObjectMapping, commands: Sequence[CommandEnvelope]) -> list[Outcome]:
-        answers: dict[str | None, Outcome] = {}
-        outcomes: list[Outcome] = []
-        for command in commands:
-            since = command.payload.get("since")
-            key = None if since is None else str(since)
-            if key not in answers:
-                answers[key] = await self._list_since(mapping, key)
-            outcomes.append(answers[key])
-        return outcomes
-
-    async def _list_since(self, mapping: ObjectMapping, since: str | None) -> Outcome:
-        try:
-            if "inbound" not in mapping.directions:
-                raise CannotEncode(f"{self.name} does not read {mapping.canonical}: its mapping only writes")
-            cursor = None if since is None else self.cursor_since(_instant(since))
-            read_at = datetime.now(UTC).isoformat()
-            found = await self._read_all(mapping, cursor)
-        except CannotEncode as error:
-            return Failed(self.classify(error), str(error))
-        except Exception as error:  # the read failed as a whole
-            failure = failure_of(error, self.name)
-            return Failed(self.classify(failure), str(failure))
-        records: list[JSON] = []
-        invalid: list[JSON] = []
-        for change in self.changes(mapping, [r for r in found if not r.deleted]):
-            answer = self._read_answer(mapping, change.payload)
-            if "record" in answer:
-                records.append(answer["record"])
-            else:
-                held: JSON = {"system_id": change.source_id, "why": answer["invalid"]}
-                if "values" in answer:  # what the platform holds still serves to match the record
-                    held["values"] = answer["values"]
-                if change.payload.get("global_id"):
-                    held["global_id"] = change.payload["global_id"]
-                invalid.append(held)
-        return Succeeded({"system": self.name, "read_at": read_at, "records": records, "invalid": invalid})
-
-    async def _read_all(self, mapping: ObjectMapping, cursor: str | None) -> list[PolledRecord]:
-        found: list[PolledRecord] = []
-        pages = self.stream(mapping, cursor, _LIST_PAGE)
-        try:
-            async for page in pages:
-                found += page.records
-                if len(found) > LIST_LIMIT:
-                    raise CannotEncode(
-                        f"{self.name} holds more than {LIST_LIMIT} {mapping.canonical} records; a list "
-                        "reads small reference sets only (detect changes to follow larger ones)"
-                    )
-        finally:
-            await pages.aclose()
-        return found
-
-    @staticmethod
-    def _read_answer(mapping: ObjectMapping, payload: JSON | None) -> JSON:
-        if payload is None:
-            return {"found": False}
-        if UNMAPPABLE in payload:
-            return {"found": True, "invalid": str(payload[UNMAPPABLE])}
-        try:
-            record = mapping.model.model_validate(payload)
-        except ValidationError as error:
-            # What the platform does hold still helps the flow say which record is wrong.
-            values = {k: v for k, v in payload.items() if k not in ENVELOPE_FIELDS}
-            return {"found": True, "invalid": "; ".join(business_messages(error)), "values": values}
-        return {"found": True, "record": record.model_dump(mode="json")}

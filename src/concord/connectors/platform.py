@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from concord.engine.errors import ConcordError
+from concord.connectors.http.errors import translate
+from concord.engine.errors import ConcordError, TransientError
 from concord.mapping import MappingSet
 
 if TYPE_CHECKING:
@@ -145,3 +146,11 @@ class WriteOutcome:
     system_id: str | None = None
     created: bool = False
     failure: ConcordError | None = None
+
+
+def failure_of(error: Exception, system: str) -> ConcordError:
+    """``error`` as a Concord error (HTTP failures mapped; anything unexpected counts as transient)."""
+    translated = translate(error, system)
+    if isinstance(translated, ConcordError):
+        return translated
+    return TransientError(f"{system}: {type(error).__name__}: {error}")

@@ -15,7 +15,7 @@ import pytest
 from ns_client_support import NetSuite, run
 from platform_support import NETSUITE_REFERENCES, services, validate
 
-from concord.connectors import base
+from concord.connectors import reads
 from concord.connectors.netsuite import NetSuiteClient
 from concord.connectors.netsuite.connector import NetSuiteConnector
 from concord.domain.ids import new_id
@@ -310,7 +310,7 @@ def test_list_refuses_an_object_the_mapping_only_writes_and_a_list_too_long(
     [writes_only] = execute(connector(netsuite, store, "1"), command("list", "TimePosting", {}))
     assert isinstance(writes_only, Failed) and not writes_only.classification.transient
     assert "netsuite does not read TimePosting" in writes_only.classification.reason
-    monkeypatch.setattr(base, "LIST_LIMIT", 5)  # the calendar has 6 periods
+    monkeypatch.setattr(reads, "LIST_LIMIT", 5)  # the calendar has 6 periods
     [too_long] = execute(connector(netsuite, store, "1"), command("list", "AccountingPeriod", {}))
     assert isinstance(too_long, Failed) and not too_long.classification.transient
     assert "netsuite holds more than 5 AccountingPeriod records" in too_long.classification.reason
