@@ -201,7 +201,9 @@ def _claim_sql(dialect: str, skipped_targets: int) -> str:
     Candidates come from ``outbox_heads``, walked in ``seq`` order, each command looked up by its key:
     never the other way round, which would read every pending command. SQLite takes ``CROSS JOIN`` as that
     order; PostgreSQL's planner, whose statistics lag behind these tables, is held to it by a ``LATERAL``
-    lookup that locks (so it cannot be flattened into a join it would reorder). Each candidate is checked
+    lookup that locks (so it cannot be flattened into a join it would reorder), by ordering key and
+    ``seq``: both columns of ``ix_commands_unsettled``, which the planner prefers for its partial
+    condition; by ``seq`` alone it would scan that whole index for every head. Each candidate is checked
     again for an earlier unsettled command of its ordering key (a probe of ``ix_commands_unsettled``), so
     order per key never rests on the head table alone. The status tests are literal, not bound: a partial
     index is only used when the query states its condition as written.
@@ -219,7 +221,8 @@ def _claim_sql(dialect: str, skipped_targets: int) -> str:
         # re-check the subquery for that row: both loop over the heads many times.
         return (
             "WITH picked AS MATERIALIZED (SELECT c.seq FROM outbox_heads AS h CROSS JOIN LATERAL "
-            f"(SELECT c.seq FROM commands AS c WHERE c.seq = h.seq AND {candidate} FOR UPDATE SKIP LOCKED) "
+            "(SELECT c.seq FROM commands AS c WHERE c.ordering_key = h.ordering_key AND c.seq = h.seq "
+            f"AND {candidate} FOR UPDATE SKIP LOCKED) "
             f"AS c ORDER BY h.seq LIMIT ?) UPDATE commands AS u SET {lease} FROM picked "
             f"WHERE u.seq = picked.seq RETURNING {columns(CLAIMED, 'u')}"
         )
