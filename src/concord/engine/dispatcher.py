@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 import structlog
 
 from concord.domain.messages import Event
-from concord.engine.flows import FlowRegistry
-from concord.engine.model import Category, ExceptionDraft, FlowInstance
+from concord.engine.flows import Flow, FlowRegistry
+from concord.engine.model import Category, ExceptionDraft, FlowInstance, HeldRecord
 from concord.engine.ports import Clock
-from concord.engine.runner import Decision, FlowRunner
+from concord.engine.runner import Decision, FlowRunner, gathered_record
 
 if TYPE_CHECKING:
     from concord.storage.sql.store import SqlStore, Transaction
@@ -73,26 +73,46 @@ class Dispatcher:
         return handled
 
     def decide(self, tx: Transaction, batch: Sequence[Event], now: datetime) -> tuple[int, int]:
-        """Start the flows ``batch`` triggers; returns (started, already there).
+        """Start the flows ``batch`` triggers; returns (started or moved on, already there).
 
         An instance that exists already is left alone: that is what makes redelivery and replay safe. The
         one exception is an instance a step refused (a validation failure): a newer version of its trigger
         runs it again from its first step, and the refusal about the older version is resolved.
+
+        A gathering flow's record is held by one instance at a time (``gathered_records``): a newer version
+        that belongs to another instance leaves the one that held it (which runs again without it), and an
+        older version than the one held (a replay) moves nothing.
         """
-        wanted: list[tuple[Event, str, str]] = []
+        wanted: list[tuple[Event, Flow, str]] = []
         for event in batch:
             for flow in self.flows.for_event(event.event_type):
                 flow_key = flow.key(event)
                 if flow_key is not None:
-                    wanted.append((event, flow.name, flow_key))
-        existing = tx.instances.get_many([f"{name}:{key}" for _, name, key in wanted])
+                    wanted.append((event, flow, flow_key))
+        holders = tx.gathered.holders(
+            (flow.name, gathered_record(event)) for event, flow, _ in wanted if flow.gather is not None
+        )
+        existing = tx.instances.get_many(
+            [flow.instance_id(key) for _, flow, key in wanted] + [h.instance_id for h in holders.values()]
+        )
         started: dict[str, FlowInstance] = {}
         decision = Decision()
         already = 0
-        for event, name, flow_key in wanted:
-            flow = self.flows.get(name)
+        held: list[HeldRecord] = []
+        for event, flow, flow_key in wanted:
             instance_id = flow.instance_id(flow_key)
-            found = existing.get(instance_id) or started.get(instance_id)
+            found = started.get(instance_id) or existing.get(instance_id)
+            if flow.gather is not None:
+                record = gathered_record(event)
+                holder = holders.get((flow.name, record))
+                if holder is not None and 0 < event.log_seq <= holder.log_seq:
+                    already += 1  # an older version than the one held (a replay): it moves nothing
+                    continue
+                if holder is not None and holder.instance_id != instance_id:
+                    self._release(holder, existing, started, now)
+                moved = HeldRecord(flow.name, record, instance_id, event.log_seq)
+                holders[(flow.name, record)] = moved
+                held.append(moved)
             if found is not None and flow.gather is not None:
                 if self.runner.gather(found, event, now):
                     started[instance_id] = found
@@ -111,7 +131,25 @@ class Dispatcher:
             started[instance_id] = instance
             decision.extend(step)
         persist(tx, list(started.values()), decision, now)
+        tx.gathered.hold(held)
         return len(started), already
+
+    def _release(
+        self,
+        holder: HeldRecord,
+        existing: dict[str, FlowInstance],
+        started: dict[str, FlowInstance],
+        now: datetime,
+    ) -> None:
+        previous = started.get(holder.instance_id) or existing.get(holder.instance_id)
+        if previous is not None and self.runner.release(previous, holder.record, now):
+            started[holder.instance_id] = previous
+            log.info(
+                "a gathered record moved to another instance",
+                record=holder.record,
+                left=holder.instance_id,
+                traceparent=previous.traceparent,
+            )
 
     def wake_once(self, limit: int = 100) -> int:
         """Run the waiting instances of gathering flows whose inputs have settled; returns how many."""

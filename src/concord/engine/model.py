@@ -89,6 +89,17 @@ class FlowInstance:
 
 
 @dataclass(frozen=True, slots=True)
+class HeldRecord:
+    """Which instance of a gathering flow holds a record, and the version of it (event log seq)."""
+
+    flow: str
+    record: str
+    """"object type|aggregate key" (``runner.gathered_record``)."""
+    instance_id: str
+    log_seq: int
+
+
+@dataclass(frozen=True, slots=True)
 class NewCommand:
     """A command the runner decided; written to the outbox in the same transaction as its instance."""
 

@@ -106,8 +106,7 @@ class FlowRunner:
         flow = self.flows.get(instance.flow)
         assert flow.gather is not None, f"flow {flow.name} does not gather"
         inputs: dict[str, JSON] = instance.state.setdefault(INPUTS, {})
-        # A platform may number two kinds of record alike (Kantata's assignment 1 and time entry 1).
-        record = f"{event.object_type}|{event.aggregate_key}"
+        record = gathered_record(event)
         held = inputs.get(record)
         at = event.occurred_at.isoformat()
         if held is not None and _not_newer(held, event, at):
@@ -115,17 +114,31 @@ class FlowRunner:
         inputs[record] = {"payload": event.payload, "at": at, "seq": event.log_seq}
         if event.occurred_at > _occurred_at(instance):
             instance.state["occurred_at"] = at
+        self._run_again(flow.gather, instance, now)
+        return True
+
+    def release(self, instance: FlowInstance, record: str, now: datetime) -> bool:
+        """A record ``instance`` gathered now belongs to another instance of its flow (its newer version
+        moved: an entry re-dated into another month, given to another person): it leaves this instance's
+        inputs, and the instance runs again without it, so that what it did for the record is undone (a
+        posting reversed) while the other instance does it anew. Returns whether it held the record."""
+        flow = self.flows.get(instance.flow)
+        assert flow.gather is not None, f"flow {flow.name} does not gather"
+        if instance.state.get(INPUTS, {}).pop(record, None) is None:
+            return False
+        self._run_again(flow.gather, instance, now)
+        return True
+
+    def _run_again(self, gathering: Gathering, instance: FlowInstance, now: datetime) -> None:
+        """A gathering instance's inputs changed: it runs (again) once they settle."""
         instance.updated_at = now
         if instance.status is InstanceStatus.WAITING and not instance.is_new:
             since = datetime.fromisoformat(instance.state[WAITING_SINCE])
-            instance.wake_at = min(
-                now + _seconds(flow.gather.quiet_s), since + _seconds(flow.gather.max_wait_s)
-            )
+            instance.wake_at = min(now + _seconds(gathering.quiet_s), since + _seconds(gathering.max_wait_s))
         elif instance.status.finished or instance.is_new:
-            self._wait(flow.gather, instance, now)
+            self._wait(gathering, instance, now)
         else:
             instance.state[REWAKE] = True
-        return True
 
     def wake(self, instance: FlowInstance, now: datetime) -> Decision:
         """Run a waiting gathering instance over the inputs it holds, from its first step."""
@@ -401,6 +414,12 @@ class FlowRunner:
             command_id=command.command_id if command else None,
             event_id=instance.trigger_event_id,
         )
+
+
+def gathered_record(event: Event) -> str:
+    """How a gathering instance names the record an event is a version of (a platform may number two
+    kinds of record alike: Kantata's assignment 1 and time entry 1)."""
+    return f"{event.object_type}|{event.aggregate_key}"
 
 
 def _not_newer(held: JSON, event: Event, at: str) -> bool:

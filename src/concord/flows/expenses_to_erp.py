@@ -37,7 +37,7 @@ from concord.flows.expense_posting import (
     plan_expense_postings,
 )
 from concord.flows.expense_posting_config import ExpenseGathering, ExpensePostingConfig
-from concord.flows.posting_steps import RecordPosting, read_back, read_stamp, run_reads
+from concord.flows.posting_steps import RecordPosting, read_back, read_stamp, run_reads, run_subject
 from concord.flows.sending import ACCEPTED, SENT, sending
 from concord.flows.systems import named_systems
 
@@ -64,8 +64,9 @@ def expenses_to_erp(config: ExpensePostingConfig, rates: RateTable) -> Flow:
         if not answers:
             return []
         items = _items(ctx)
-        facts = _facts(answers, systems.psa, items[0].resource_id, named, rates, config.exchange_rates.table)
         sent = _sent(ctx)
+        resource_id, correlation_id = run_subject(items, sent)
+        facts = _facts(answers, systems.psa, resource_id, named, rates, config.exchange_rates.table)
         confirmed = [i.global_id for i in items if ctx.confirmed(f"ExpenseItem:{i.global_id}")]
         verdicts = judge_expenses(
             items, facts, policy, sent=sent, markup=config.billable_markup, approved_redates=confirmed
@@ -76,7 +77,7 @@ def expenses_to_erp(config: ExpensePostingConfig, rates: RateTable) -> Flow:
             posting.judged(
                 ctx, verdict.item, verdict.findings, posted=done, psa=systems.psa, changed_at=changed_at
             )
-        stamp = read_stamp(answers, items[0].correlation_id)
+        stamp = read_stamp(answers, correlation_id)
         plan = plan_expense_postings(verdicts, sent, facts, stamp)
         sending(ctx, [posted.to_state() for posted in plan.sent])
         return [

@@ -25,7 +25,15 @@ from concord.flows.config_parts import PsaErpSystems
 from concord.flows.posted import SentPosting
 from concord.flows.time_posting import ProjectFacts
 
-__all__ = ["ReadBack", "RecordPosting", "project_facts", "read_back", "read_stamp", "run_reads"]
+__all__ = [
+    "ReadBack",
+    "RecordPosting",
+    "project_facts",
+    "read_back",
+    "read_stamp",
+    "run_reads",
+    "run_subject",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,8 +117,21 @@ def run_reads(
     for project_id in sorted(projects):
         reads.append(CommandSpec(systems.psa, "get", "Project", {"global_id": project_id}))
         reads.append(CommandSpec(systems.erp, "get", "Project", {"global_id": project_id}))
-    reads.append(CommandSpec(systems.erp, "get", "Resource", {"global_id": records[0].resource_id}))
+    resource_id, _ = run_subject(records, sent)
+    reads.append(CommandSpec(systems.erp, "get", "Resource", {"global_id": resource_id}))
     return reads
+
+
+def run_subject(
+    records: Sequence[TimeEntry | ExpenseItem], sent: Collection[SentPosting[Any]]
+) -> tuple[str, str]:
+    """The employee a run is about and the correlation id it writes under: its records', or, once every
+    record left the instance (re-dated into another month, given to another person), the postings it
+    sent, which it now takes back."""
+    if records:
+        return records[0].resource_id, records[0].correlation_id
+    posting = next(iter(sent)).posting
+    return posting.resource_id, posting.correlation_id
 
 
 def read_stamp(answers: Sequence[JSON], correlation_id: str) -> Stamp:

@@ -59,7 +59,7 @@ from concord.domain.objects import (
     TimeEntry,
     TimeEntryStatus,
 )
-from concord.domain.periods import AccountingCalendar, calendar_of
+from concord.domain.periods import AccountingCalendar, Period, calendar_of
 from concord.engine.flows import BusinessRef, Flow, Report, Step, StepContext, StepFn
 from concord.flows.revenue_config import RevenueConfig
 from concord.flows.revenue_plan import (
@@ -118,12 +118,14 @@ def _delivery_flow(config: RevenueConfig, named: Systems) -> Flow:
         approved = [e for e in entries if e.status is TimeEntryStatus.APPROVED]
         if not approved and not ctx.state.get(SENT):
             return []  # nothing to recognise and nothing recognised to take back
-        return _project_reads(config, entries[0].project_id)
+        project_id, _ = _project_month(ctx)
+        return _project_reads(config, project_id)
 
     def recognise(ctx: StepContext) -> Sequence[CommandSpec]:
         entries = _entries(ctx)
-        project_id = entries[0].project_id
-        month = month_of(entries[0].work_date)
+        # From the instance's key, not its entries: every entry may have left it (re-dated into another
+        # month, moved to another project), and what was recognised for them is then taken back.
+        project_id, month = _project_month(ctx)
         facts = _Facts.of(ctx, psa, named, f"Revenue of project {{project}} in {month.start:%b %Y}")
         if facts is None:
             return []
@@ -161,6 +163,12 @@ def _delivery_flow(config: RevenueConfig, named: Systems) -> Flow:
         return _act(ctx, facts, plan, erp, [f"TimeEntry:{e.global_id}" for e in entries])
 
     return _project_flow(DELIVERY, "TimeEntryChanged", config, key, business, read, recognise)
+
+
+def _project_month(ctx: StepContext) -> tuple[str, Period]:
+    """The project and month a delivery revenue instance is about (its key: "project id|YYYY-MM")."""
+    project_id, month = ctx.flow_key.rsplit("|", 1)
+    return project_id, month_of(date.fromisoformat(f"{month}-01"))
 
 
 # -- milestones ------------------------------------------------------------------------------------------

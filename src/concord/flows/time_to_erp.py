@@ -35,7 +35,7 @@ from concord.domain.periods import calendar_of
 from concord.domain.posting_lines import PostingGranularity
 from concord.domain.sla import SlaMeasure
 from concord.engine.flows import BusinessRef, Flow, Step, StepContext
-from concord.flows.posting_steps import RecordPosting, read_back, read_stamp, run_reads
+from concord.flows.posting_steps import RecordPosting, read_back, read_stamp, run_reads, run_subject
 from concord.flows.sending import SENT, accepted, sending
 from concord.flows.systems import named_systems
 from concord.flows.time_posting import PostedLine, TimeFacts, judge_entries, plan_time_postings
@@ -78,7 +78,8 @@ def time_to_erp(config: TimePostingConfig) -> Flow:
             return []
         aligned = {str(a["global_id"]) for a in ctx.results.get("align") or [] if a.get("global_id")}
         entries = _entries(ctx)
-        facts = _facts(answers, systems.psa, entries[0].resource_id, named, aligned)
+        resource_id, correlation_id = run_subject(entries, _sent(ctx))
+        facts = _facts(answers, systems.psa, resource_id, named, aligned)
         confirmed = [e.global_id for e in entries if ctx.confirmed(f"TimeEntry:{e.global_id}")]
         verdicts = judge_entries(entries, facts, policy, confirmed)
         changed_at = ctx.input_times()
@@ -87,7 +88,7 @@ def time_to_erp(config: TimePostingConfig) -> Flow:
             posting.judged(
                 ctx, verdict.entry, verdict.findings, posted=done, psa=systems.psa, changed_at=changed_at
             )
-        stamp = read_stamp(answers, entries[0].correlation_id)
+        stamp = read_stamp(answers, correlation_id)
         plan = plan_time_postings(verdicts, _sent(ctx), facts, config.granularity, stamp)
         # Kept as sent only once the ERP took them (``posted``): a posting it refuses is planned again when
         # the exception is retried, instead of being taken for done.

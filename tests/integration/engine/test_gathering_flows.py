@@ -9,9 +9,12 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
+from sqlalchemy import select
+
 from concord.domain.messages import Change, CommandSpec, Event
 from concord.engine.flows import BusinessRef, Flow, Gathering, Report, Step, StepContext
 from concord.engine.model import Category
+from concord.storage.sql.tables import gathered_records
 from concord.testing.ledger import Effect
 from concord.testing.mirror_flow import OBJECT, SYSTEM
 from support.engine import make_engine
@@ -142,4 +145,63 @@ def test_a_replay_keeps_the_newest_of_versions_stamped_alike(store_url: str) -> 
     assert (report.events, report.started) == (2, 0)
     _run(concord)
     assert [u["amount"] for u in _upserts(connector.ledger.effects())["G1"]] == ["7.00"]
+    concord.close()
+
+
+def _group_total(ctx: StepContext) -> Sequence[CommandSpec]:
+    # The group's total, even of nothing: a group a record left says so (a posting reversed, in real flows).
+    amount = sum((Decimal(r["amount"]) for r in ctx.inputs), Decimal(0))
+    payload = {"key": ctx.flow_key, "version": ctx.generation, "amount": str(amount)}
+    return [CommandSpec(SYSTEM, "upsert", OBJECT, payload)]
+
+
+BY_FIELD = Flow(
+    name="gather_by_group_field",
+    triggers=frozenset({f"{OBJECT}Changed"}),
+    steps=(Step("total", _group_total),),
+    key=lambda event: str(event.payload["value"]).split("@")[0],
+    business=lambda event: BusinessRef("TestGroup", f"TestGroup:{event.payload['value']}", "a group"),
+    gather=Gathering(quiet_s=0.05, max_wait_s=1.0),
+)
+
+
+def _in_group(key: str, version: int, group: str, amount: str, at: int) -> Change:
+    change = _change(key, version, amount, at=at)
+    moment = (START + timedelta(seconds=at)).isoformat()
+    return replace(change, payload={**change.payload, "value": f"{group}@{moment}"})
+
+
+def _latest_totals(effects: Sequence[Effect]) -> dict[str, str]:
+    return {group: str(runs[-1]["amount"]) for group, runs in _upserts(effects).items()}
+
+
+def test_a_record_that_moves_to_another_group_leaves_the_one_that_held_it(store_url: str) -> None:
+    """An entry re-dated into another month belongs to another instance: the old one runs again without it
+    (undoing what it did for it), the new one takes it; counted once, whatever replays or arrives late."""
+    feed = [
+        _in_group("R001", 1, "A", "1.00", at=1),
+        _in_group("R002", 1, "A", "2.00", at=2),
+        _in_group("R003", 1, "B", "4.00", at=3),
+    ]
+    concord, connector = make_engine(store_url, list(feed), flows=(BY_FIELD,))
+    _run(concord)
+    assert _latest_totals(connector.ledger.effects()) == {"A": "3.00", "B": "4.00"}
+
+    connector.feed = feed = [*feed, _in_group("R001", 2, "B", "1.00", at=10)]
+    _run(concord)
+    assert _latest_totals(connector.ledger.effects()) == {"A": "2.00", "B": "5.00"}
+
+    runs = len(connector.ledger.effects())
+    far = datetime(2100, 1, 1, tzinfo=UTC)
+    report = concord.replayer.time_range(datetime(2000, 1, 1, tzinfo=UTC), far, "tester")
+    assert (report.events, report.started, report.already_done) == (4, 0, 4)
+    _run(concord)
+    assert len(connector.ledger.effects()) == runs, "a replay moves nothing back"
+
+    connector.feed = [*feed, _in_group("R001", 3, "A", "1.50", at=20)]
+    _run(concord)
+    assert _latest_totals(connector.ledger.effects()) == {"A": "3.50", "B": "4.00"}
+    with concord.store.transaction() as tx:
+        holders = sorted(tx.conn.execute(select(gathered_records.c.instance_id)).scalars())
+    assert holders == [BY_FIELD.instance_id(group) for group in ("A", "A", "B")]
     concord.close()

@@ -14,6 +14,7 @@ from concord.storage.sql.database import migrate, open_engine
 from concord.storage.sql.event_log import Cursors, EventLog, Inbox, Partitions
 from concord.storage.sql.exception_store import Exceptions
 from concord.storage.sql.flow_store import FlowInstances
+from concord.storage.sql.gathered_store import GatheredRecords
 from concord.storage.sql.outbox import Outbox
 from concord.storage.sql.record_memory import RecordMemory
 from concord.storage.sql.shadow_store import ShadowWrites
@@ -32,6 +33,7 @@ class Transaction:
         self.partitions = Partitions(conn)
         self.cursors = Cursors(conn)
         self.instances = FlowInstances(conn)
+        self.gathered = GatheredRecords(conn)
         self.outbox = Outbox(conn)
         self.exceptions = Exceptions(conn)
         self.audit = AuditLog(conn)

@@ -112,6 +112,19 @@ flow_instances = Table(
     Index("ix_flow_instances_business", "business_key"),
 )
 
+#: Which instance of a gathering flow holds each record, and the version (event log seq) it holds: the
+#: newer version of a record that belongs to another instance (an entry re-dated into another month) is
+#: taken from the instance that held it, so that no record is acted on by two instances at once.
+gathered_records = Table(
+    "gathered_records",
+    metadata,
+    Column("flow", String(80), nullable=False),
+    Column("record", String(340), nullable=False),
+    Column("instance_id", String(330), nullable=False),
+    Column("log_seq", BigInteger, nullable=False),
+    PrimaryKeyConstraint("flow", "record", name="pk_gathered_records"),
+)
+
 #: The transactional outbox: commands for target systems, delivered at least once with a
 #: deterministic idempotency key so that their effect happens exactly once.
 commands = Table(
