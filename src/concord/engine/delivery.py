@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING
@@ -74,6 +74,8 @@ class Deliverer:
         self.settings = settings
         self.rng = rng or random.Random()
         self.screen = screen
+        self.on_claimed: Callable[[], None] | None = None
+        """Called when a claim took commands (the worker wakes another lane: there may be more)."""
 
     def release_orphans(self) -> int:
         """At start-up: take back what this worker (same stable id) held when it last died."""
@@ -85,6 +87,8 @@ class Deliverer:
         claimed, screened = self._claim()
         if not claimed:
             return 0
+        if self.on_claimed is not None:
+            self.on_claimed()
         by_target: dict[str, list[ClaimedCommand]] = defaultdict(list)
         for command in claimed:
             if command.command_id in screened.skipped:

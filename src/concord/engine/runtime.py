@@ -18,6 +18,7 @@ import structlog
 
 from concord.engine.delivery import Deliverer
 from concord.engine.dispatcher import Dispatcher
+from concord.engine.doorbell import Doorbell
 from concord.engine.ports import Clock, Connector
 from concord.engine.recorder import Recorder
 from concord.engine.sla_watch import SlaWatch
@@ -182,18 +183,30 @@ class Worker:
         stop = stop or asyncio.Event()
         stages = [self.poll_once, self.dispatch_once] + [self.deliver_once] * self.delivery_lanes
         resting = [False] * len(stages)
+        # Who wakes whom: recorded events wake the dispatcher; new commands (decided, or the next steps of
+        # settled ones) and a lane that just took a batch (there may be more) wake one delivery lane.
+        to_dispatch, to_deliver = Doorbell(), Doorbell()
+        own_bell: list[Doorbell | None] = [None, to_dispatch] + [to_deliver] * self.delivery_lanes
+        rings: list[Doorbell] = [to_dispatch, to_deliver] + [to_deliver] * self.delivery_lanes
+        self.deliverer.on_claimed = to_deliver.ring
 
         async def pump(index: int) -> None:
             # An idle stage backs off (up to 8x the idle sleep) so spare delivery lanes do not keep
-            # querying the outbox; any work brings it straight back.
+            # querying the outbox; work this worker makes for it rings its bell, and any work it finds
+            # brings it straight back.
             pause = self.idle_sleep_s
+            bell = own_bell[index]
             while not stop.is_set():
                 worked = await stages[index]()
                 resting[index] = not worked
                 if worked:
+                    rings[index].ring()
                     pause = self.idle_sleep_s
                     continue
-                await asyncio.sleep(pause)
+                if bell is None:
+                    await asyncio.sleep(pause)
+                elif await bell.sleep(pause):
+                    continue  # rung: look again at once, at the same pause
                 pause = min(pause * 2, self.idle_sleep_s * 8)
 
         async def watch() -> None:

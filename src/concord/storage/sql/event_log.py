@@ -116,7 +116,8 @@ class Partitions:
             )
 
     def lease(self, worker: str, now: datetime, lease_s: float, limit: int | None = None) -> dict[int, int]:
-        """Take (or renew) leases on free, expired or own partitions; returns partition → position."""
+        """Take (or renew) leases on free, expired or own partitions; returns partition → position, for
+        the leased partitions with events past their position (the others have nothing to dispatch)."""
         free = or_(
             partitions.c.owner.is_(None),
             partitions.c.owner == worker,
@@ -134,7 +135,9 @@ class Partitions:
             .values(owner=worker, lease_expires_at=now + timedelta(seconds=lease_s))
         )
         query = select(partitions.c.partition, partitions.c.position).where(
-            partitions.c.partition.in_(candidates), partitions.c.owner == worker
+            partitions.c.partition.in_(candidates),
+            partitions.c.owner == worker,
+            partitions.c.head > partitions.c.position,
         )
         return {int(p): int(pos) for p, pos in self.conn.execute(query)}
 
