@@ -1,11 +1,18 @@
 """``concord demo`` over a running sandbox, checked afterwards straight through the platforms' own APIs:
 every provisioned deal has one PSA project and one ERP contract, cross-referenced both ways; no approved
-time entry is posted twice; the planted dirty deals are one validation exception each; and approved time
-reconciles (posted or held with an exception)."""
+time entry is posted twice; the planted dirty deals are one validation exception each; approved time
+reconciles (posted or held with an exception); and the invoices are what the source systems say is due
+(time and materials, milestones, subscriptions: see ``month_invoices``).
+
+The firm is generated as of the next 28th of a month and the platforms' clocks start there: the generator
+draws the same deals for the same day of the month, so every run simulates the same business (a
+time-and-materials project under way, a fixed fee whose first milestone falls due, managed services begun,
+a month end and the books closed) whatever the day the tests run."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import os
 import sqlite3
@@ -13,24 +20,27 @@ import subprocess
 import sys
 from collections import Counter
 from collections.abc import Iterator
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from month_invoices import Month
+from month_platforms import Platforms
 
 from concord.bootstrap import bootstrap_from_settings
 from concord.demo.month import MonthScenario, settings_for
-from concord.sandbox.launch import running_state
-from concord.sandbox.simulator import SandboxTargets
-from concord.sandbox.simulator.auth import NETSUITE_ASSERTION_TYPE, netsuite_assertion
+from concord.domain.periods import add_months
+from concord.sandbox.launch import RunState, running_state
 
 # A rough month (faults, a 2-minute outage, three kills) takes minutes more than the default per-test limit.
 pytestmark = [pytest.mark.e2e, pytest.mark.slow, pytest.mark.timeout(1200)]
 
-DAYS = 8
+DAYS = 22
+"""Three weeks from the 29th: a time-and-materials project's first weekly billing periods, the first
+milestone of a fixed fee falling due, managed services begun, a month end and the books closed."""
 
 
 def _concord(*args: str, cwd: Path) -> str:
@@ -42,21 +52,33 @@ def _concord(*args: str, cwd: Path) -> str:
     return done.stdout
 
 
+def firm_day(today: date) -> date:
+    """The firm's "today": the next 28th of a month (today, on a 28th)."""
+    day = today.replace(day=28)
+    return day if day >= today else add_months(day, 1)
+
+
+FIRM_DAY = firm_day(datetime.now(UTC).date())
+"""One day for both months, so that they simulate the same business."""
+
+
+def _clocks_at(state: RunState, day: date) -> None:
+    """The platforms' clocks at 07:00 on ``day``, or now if that has passed: never behind Concord's own
+    clock, as through a simulated month."""
+    now = max(datetime.now(UTC), datetime.combine(day, time(7, 0), UTC))
+    for url in state.urls.values():
+        httpx.put(f"{url}/__sandbox/clock", json={"now": now.isoformat()}, timeout=10).raise_for_status()
+
+
 def _month(folder: Path, *extra: str) -> Iterator[tuple[Path, dict[str, Any]]]:
     data = folder / ".sandbox"
-    _concord(
-        "sandbox",
-        "up",
-        "--detach",
-        "--port-base",
-        "0",
-        "--seed-firm",
-        "small",
-        "--data-dir",
-        str(data),
-        cwd=folder,
-    )
+    _concord("sandbox", "up", "--detach", "--port-base", "0", "--data-dir", str(data), cwd=folder)
     try:
+        state = running_state(data.resolve())
+        assert state is not None
+        _clocks_at(state, FIRM_DAY)
+        seeding = ("sandbox", "seed", "--firm", "small", "--as-of", FIRM_DAY.isoformat())
+        _concord(*seeding, "--data-dir", str(data), cwd=folder)
         _concord(
             "demo",
             "--firm",
@@ -94,83 +116,6 @@ def month(request: pytest.FixtureRequest) -> tuple[Path, dict[str, Any]]:
     """Each month, calm and rough, must end in a state that passes the same checks."""
     found: tuple[Path, dict[str, Any]] = request.getfixturevalue(f"{request.param}_month")
     return found
-
-
-class Platforms:
-    """Authenticated reads of the sandbox's three platforms."""
-
-    def __init__(self, data: Path) -> None:
-        targets = SandboxTargets.from_data_dir(data)
-        sf, kt, ns = targets.salesforce, targets.kantata, targets.netsuite
-        self.http = httpx.Client(timeout=30.0)
-        self.sf = f"{sf.base_url}/services/data/{sf.api_version}"
-        self.kt = f"{kt.base_url}/api/v1"
-        self.ns = ns.base_url
-        sf_token = self.http.post(
-            sf.token_endpoint(),
-            data={"grant_type": "client_credentials"},
-            auth=(sf.client_id, sf.client_secret.get_secret_value()),
-        ).json()["access_token"]
-        kt_form = {
-            "grant_type": "client_credentials",
-            "client_id": kt.client_id,
-            "client_secret": kt.client_secret.get_secret_value(),
-        }
-        kt_token = self.http.post(kt.token_endpoint(), data=kt_form).json()["access_token"]
-        ns_form = {
-            "grant_type": "client_credentials",
-            "client_assertion_type": NETSUITE_ASSERTION_TYPE,
-            "client_assertion": netsuite_assertion(ns),
-        }
-        ns_token = self.http.post(ns.token_endpoint(), data=ns_form).json()["access_token"]
-        self.headers = {
-            "sf": {"Authorization": f"Bearer {sf_token}"},
-            "kt": {"Authorization": f"Bearer {kt_token}"},
-            "ns": {"Authorization": f"Bearer {ns_token}", "Prefer": "transient"},
-        }
-
-    def soql(self, query: str) -> list[dict[str, Any]]:
-        page = self.http.get(f"{self.sf}/query", params={"q": query}, headers=self.headers["sf"]).json()
-        rows = list(page["records"])
-        while not page["done"]:
-            base = self.sf.split("/services/")[0]
-            page = self.http.get(base + page["nextRecordsUrl"], headers=self.headers["sf"]).json()
-            rows += page["records"]
-        return rows
-
-    def suiteql(self, query: str) -> list[dict[str, Any]]:
-        rows: list[dict[str, Any]] = []
-        offset = 0
-        while True:
-            answer = self.http.post(
-                f"{self.ns}/services/rest/query/v1/suiteql",
-                params={"limit": "1000", "offset": str(offset)},
-                json={"q": query},
-                headers=self.headers["ns"],
-            )
-            assert answer.status_code == 200, answer.text
-            body = answer.json()
-            rows += body["items"]
-            if not body.get("hasMore"):
-                return rows
-            offset += 1000
-
-    def workspaces(self) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        page = 1
-        while True:
-            params = {"include": "external_references", "per_page": "200", "page": str(page)}
-            body = self.http.get(
-                f"{self.kt}/workspaces.json", params=params, headers=self.headers["kt"]
-            ).json()
-            refs = body.get("external_references", {})
-            for ref in body["results"]:
-                workspace = body["workspaces"][ref["id"]]
-                workspace["refs"] = [refs[i] for i in workspace.get("external_reference_ids", [])]
-                found.append(workspace)
-            if page >= body["meta"]["page_count"]:
-                return found
-            page += 1
 
 
 def test_every_provisioned_deal_has_one_project_and_one_contract_cross_referenced_both_ways(
@@ -333,3 +278,45 @@ def test_contract_value_is_the_same_in_the_crm_the_psa_and_the_erp(
         )
         if not refused:
             assert erp == Decimal(str(deal["Amount"])) + approved, f"{deal['Name']}: CRM and ERP differ"
+
+
+@functools.cache
+def _billed(folder: Path) -> Month:
+    return Month(folder)
+
+
+def test_time_and_materials_invoices_bill_approved_billable_hours_at_their_rates_to_the_cent(
+    month: tuple[Path, dict[str, Any]],
+) -> None:
+    """Per contract, Σ invoiced = Σ approved billable hours x rate (and expenses) of the periods that have
+    ended, each entry once, read from Kantata and NetSuite; see ``month_invoices``."""
+    folder, _ = month
+    billed = _billed(folder)
+    contracts = [c for c in billed.contracts if c.pricing == "time_and_materials"]
+    problems = [problem for c in contracts for problem in billed.time_and_materials_problems(c)]
+    assert problems == []
+    invoices = [i for i in billed.invoices if i.basis == "time_and_materials_period"]
+    assert invoices, "the month bills time and materials"
+    assert all(i.lines and all(line.kind in ("time", "expense") for line in i.lines) for i in invoices)
+
+
+def test_fixed_fee_invoices_are_the_completed_milestones_one_each_for_its_fee(
+    month: tuple[Path, dict[str, Any]],
+) -> None:
+    folder, _ = month
+    billed = _billed(folder)
+    contracts = [c for c in billed.contracts if c.pricing == "fixed_fee"]
+    assert [problem for c in contracts for problem in billed.milestone_problems(c)] == []
+    assert any(i.basis == "milestone" for i in billed.invoices), "a milestone is invoiced in the month"
+
+
+def test_subscription_invoices_are_the_periods_due_one_each_for_its_fee(
+    month: tuple[Path, dict[str, Any]],
+) -> None:
+    folder, _ = month
+    billed = _billed(folder)
+    changed = billed.last_period_change()
+    contracts = [c for c in billed.contracts if c.pricing == "subscription"]
+    assert [problem for c in contracts for problem in billed.subscription_problems(c, changed)] == []
+    assert any(i.basis == "subscription_period" for i in billed.invoices), "managed services are invoiced"
+    assert {i.order_id for i in billed.invoices} <= {c.order_id for c in billed.contracts}

@@ -5,8 +5,12 @@ people, day by day, through the platforms' own APIs.
 Concord is switched on the way a firm would do it: it provisions the deals contracted from the first day
 of the current month (earlier ones were provisioned by the old process), posts the time approved from the
 moment it is switched on (by the platforms' clock), and first aligns the firm's people between the PSA
-and the ERP by e-mail address. When the simulated month is over, Concord works until nothing is left to
-do, and the summary is read from its store and from the platforms.
+and the ERP by e-mail address. The firm's next day begins once Concord has worked through that backlog,
+as the rest of a real switch-on day would allow. When the simulated month is over, Concord works until
+nothing is left to do, and the summary is read from its store and from the platforms.
+
+The firm bills time and materials weekly and managed services at the start of each period; its fixed fees
+bill by milestone (see ``_configuration``).
 
 A sandbox already running in ``data_dir`` (``concord sandbox up --detach``) is used and left running, so
 its data can be inspected afterwards; otherwise the demo starts its own in a temporary folder, seeds the
@@ -54,6 +58,8 @@ FLOWS = [
     "utilization",
 ]
 DRAIN_TIMEOUT_S = 420.0
+CATCH_UP_TIMEOUT_S = 120.0
+CATCH_UP_QUIET_S = 2.0
 
 
 @dataclass(frozen=True)
@@ -139,9 +145,13 @@ def _platform_now(url: str) -> datetime:
 
 def _configuration(scenario: MonthScenario, provision_from: date) -> tuple[Path, Path, Path]:
     workdir = scenario.workdir.resolve()
+    # The firm bills time and materials weekly (as firms selling staff time often do) and managed services
+    # at the start of each period (as service fees usually are): both real settings, and they let a run of
+    # a few weeks show every kind of invoice.
     provisioning = workdir / "provisioning.yaml"
+    policy = yaml.safe_load(SHIPPED_PROVISIONING.read_text())
     provisioning.write_text(
-        SHIPPED_PROVISIONING.read_text() + f"\nprovision_from: {provision_from.isoformat()}\n"
+        yaml.safe_dump({**policy, "provision_from": provision_from, "time_and_materials_billing": "weekly"})
     )
     time_posting = workdir / "time_posting.yaml"
     time_posting.write_text(
@@ -152,7 +162,8 @@ def _configuration(scenario: MonthScenario, provision_from: date) -> tuple[Path,
     # that keeps it waiting past the month's end, and a few seconds make it bill again at every approval.
     billing = workdir / "billing.yaml"
     shipped = yaml.safe_load(SHIPPED_BILLING.read_text())
-    billing.write_text(yaml.safe_dump({**shipped, "settle": {"quiet_s": 20, "max_wait_s": 300}}))
+    settle = {"quiet_s": 20, "max_wait_s": 300}
+    billing.write_text(yaml.safe_dump({**shipped, "settle": settle, "subscription_in_advance": True}))
     return provisioning, time_posting, billing
 
 
@@ -200,6 +211,8 @@ async def _month(run: MonthRun, targets: SandboxTargets, hooks: Hooks) -> None:
     if rough.faults:
         install_faults(urls, run.scenario.seed)
     try:
+        hooks.stage("Concord works through what waited for it (this month's contracted deals first)")
+        run.timings["catch_up_s"] = await _catch_up(concord)
         # The month starts the day after Concord is switched on, so the platforms' clocks only move forward.
         first_day = run.switched_on_at.date() + timedelta(days=1)
         # The firm's people act in a thread of their own, so Concord's store calls never hold them up.
@@ -234,6 +247,31 @@ async def _month(run: MonthRun, targets: SandboxTargets, hooks: Hooks) -> None:
         if rough.faults:
             run.faults = fault_counts(urls)
             clear_faults(urls)
+
+
+async def _catch_up(concord: Concord) -> float:
+    """Wait until Concord has worked through what was waiting when it was switched on: nothing detected
+    is left undispatched, no command is in flight, and nothing new was detected for a moment. Returns how
+    long that took.
+
+    In a firm that is the rest of the switch-on day: the deals contracted this month are provisioned before
+    the next working day begins. A simulated day lasts about a second, so starting the month at once would
+    leave those projects days behind the firm's people (unstaffed, their first weeks of time and milestones
+    never logged), which no real switch-on does. Gathering flows still waiting for their inputs to settle do
+    not hold the month up; after ``CATCH_UP_TIMEOUT_S`` the month starts whatever is left.
+    """
+    started = time.monotonic()
+    seen: int | None = None
+    quiet_since = started
+    while time.monotonic() - started < CATCH_UP_TIMEOUT_S:
+        await asyncio.sleep(0.25)
+        with concord.store.transaction() as tx:
+            recorded, backlog, busy = tx.events.count(), tx.partitions.backlog(), tx.outbox.has_unsettled()
+        if recorded != seen or backlog or busy or not recorded:
+            seen, quiet_since = recorded, time.monotonic()
+        elif time.monotonic() - quiet_since >= CATCH_UP_QUIET_S:
+            break
+    return round(time.monotonic() - started, 1)
 
 
 def run_month(scenario: MonthScenario, hooks: Hooks | None = None) -> tuple[MonthRun, Callable[[], None]]:

@@ -235,6 +235,7 @@ def summarise(run: MonthRun) -> dict[str, Any]:
             "switched_on_at": run.switched_on_at.isoformat(),
             "provision_from": run.provision_from.isoformat(),
             "elapsed_s": round(run.elapsed_s, 1),
+            "catch_up_s": run.timings.get("catch_up_s"),
             "drained": run.drained,
             "engine_kills": run.kills,
             "faults_injected": run.faults,

@@ -19,10 +19,11 @@ project's time entries, expenses and milestones from the PSA, and runs once a bu
    disagree on, an entry changed after it was invoiced) opens one exception and the rest is billed;
 4. ``billed``: the invoices are in the ERP; the approved-time-to-billing SLA of their time ends.
 
-A period's invoice is made by the first run after the period ended, which comes with the month-end burst
-of approvals (or any later change on the project); time approved for it after that is billed on the next
-period's invoice. A project whose last time was all approved before its last period ended is billed at its
-next change: a flow cannot yet ask the engine to wake it at a given time.
+A period's invoice is made by the first run after the period ended, which comes with the next approvals
+(or any later change on the project); time approved for it after that is billed on the next period's
+invoice. A project whose last time was all approved before its last period ended is billed at its next
+change: a flow cannot yet ask the engine to wake it at a given time (the engine's waits are for inputs to
+settle, on Concord's clock, and a drain counts every waiting instance as work left).
 
 ``subscription_billing`` follows the ERP's calendar. Subscription and managed-service fees are due when a
 period has elapsed whether or not anything happens on the project, and Concord has no clock of its own to
@@ -34,6 +35,13 @@ by the day of the run (ended, or begun when fees are billed in advance) that it 
 against the contract's project. A fee is invoiced by the month end after its period, at the latest; after
 Concord was stopped, every period missed is invoiced at once.
 
+Both flows bill as of the day of the run (``_as_of``): Concord's clock when it read the facts, or the
+platforms' own, when the records the run saw (gathered or read) were changed later than that. A platform's
+stamp says its business has reached that moment. In a firm both clocks agree; a sandbox that moves its
+platforms through a simulated month in minutes has their periods billed by their calendar, not left until
+Concord's clock catches up (a run that saw nothing recent still bills as of Concord's clock: late there, as
+without a timer anyway, never early).
+
 The flows see canonical records and commands only; which ERP record an invoice becomes (a NetSuite invoice
 created from the contract's sales order, dated the day it is created) is the mappings' job.
 """
@@ -41,7 +49,7 @@ created from the contract's sales order, dated the day it is created) is the map
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 
 from pydantic import ValidationError
 
@@ -139,12 +147,13 @@ def billing(config: BillingConfig) -> Flow:
             ctx.report(contract)
             return []
         work = _work(ctx)
+        as_of = _as_of(read_at, ctx, [*(ctx.results.get("read") or []), *answers])
         run = bill_project(
             contract,
             work,
             Billed.from_state(ctx.state.get(BILLED)),
-            today=read_at.date(),
-            stamp=Stamp(contract.correlation_id, read_at),
+            today=as_of.date(),
+            stamp=Stamp(contract.correlation_id, as_of),
             project_id=ctx.flow_key,
             trigger=config.milestone_trigger,
             detail=config.time_lines,
@@ -211,11 +220,12 @@ def subscription_billing(config: BillingConfig) -> Flow:
         read_at = datetime.fromisoformat(str(contracts["read_at"]))
         found, reports = _subscriptions(contracts, config.default_frequency, read_at)
         delivering = _projects_of(projects)
+        as_of = _as_of(read_at, ctx, [contracts, projects])
         run = bill_subscriptions(
             [(contract, delivering.get(contract.global_id)) for contract in found],
             Subscriptions.from_state(ctx.state.get(BILLED)),
-            today=read_at.date(),
-            stamp=Stamp(_correlation(ctx), read_at),
+            today=as_of.date(),
+            stamp=Stamp(_correlation(ctx), as_of),
             in_advance=config.subscription_in_advance,
             systems=named,
         )
@@ -246,6 +256,21 @@ def subscription_billing(config: BillingConfig) -> Flow:
 
 
 # -- what the flows read -----------------------------------------------------------------------------------
+
+
+def _as_of(read_at: datetime, ctx: StepContext, answers: Sequence[JSON]) -> datetime:
+    """The moment a run bills as of: when Concord read the facts, or the latest moment the platforms
+    stamped on what the run saw (the records gathered, the records read), when that is later."""
+    stamps = [read_at, *ctx.input_times().values()]
+    for answer in answers:
+        records = answer.get("records") or ([answer["record"]] if answer.get("record") else [])
+        stamps += [_instant(r["source_changed_at"]) for r in records if r.get("source_changed_at")]
+    return max(stamps)
+
+
+def _instant(text: object) -> datetime:
+    moment = datetime.fromisoformat(str(text))
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _work(ctx: StepContext) -> ProjectWork:

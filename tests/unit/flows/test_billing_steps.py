@@ -8,19 +8,19 @@ from typing import Any
 
 from concord.domain.messages import JSON
 from concord.engine.flows import INPUTS, Flow, StepContext
-from concord.flows.billing import BILLED, billing, billing_key
+from concord.flows.billing import BILLED, billing, billing_key, subscription_billing
 from concord.flows.billing_config import BillingConfig
-from unit.domain.rule_facts import entry, tm_contract
+from unit.domain.rule_facts import entry, subscription_contract, tm_contract
 from unit.domain.samples import CONTRACT_ID, PROJECT_ID, RESOURCE_ID
 
 READ_AT = "2026-04-02T06:00:00+00:00"
 FLOW: Flow = billing(BillingConfig())
 
 
-def _context(records: list[Any], state: JSON | None = None, **results: list[JSON]) -> StepContext:
-    gathered = {
-        record.global_id: {"payload": record.model_dump(mode="json"), "at": READ_AT} for record in records
-    }
+def _context(
+    records: list[Any], state: JSON | None = None, *, at: str = READ_AT, **results: list[JSON]
+) -> StepContext:
+    gathered = {record.global_id: {"payload": record.model_dump(mode="json"), "at": at} for record in records}
     return StepContext(
         instance_id=f"billing:{PROJECT_ID}",
         flow_key=PROJECT_ID,
@@ -105,6 +105,44 @@ def test_a_contract_whose_erp_schedule_names_no_period_is_billed_at_the_default_
     ctx = _context([entry(work_date=date(2026, 3, 2))], read=[_project()], read_contract=[unread])
     [upsert] = _step("bill", ctx)
     assert (upsert.payload["period_start"], upsert.payload["period_end"]) == ("2026-03-01", "2026-03-31")
+
+
+def test_a_period_is_billed_by_the_platforms_day_when_their_stamps_run_ahead_of_concords_clock() -> None:
+    """A sandbox moves its platforms through a simulated month in minutes: Concord's clock still says
+    April 2 when the PSA approved time on May 1, so April has ended (and is billed), May has not."""
+    april, may = entry(work_date=date(2026, 4, 10)), entry(work_date=date(2026, 5, 1))
+    behind = _context([april, may], read=[_project()], read_contract=[_contract()])
+    assert _step("bill", behind) == []  # by Concord's clock alone, April is still running
+
+    ahead = _context(
+        [april, may], at="2026-05-01T09:30:00+00:00", read=[_project()], read_contract=[_contract()]
+    )
+    [upsert] = _step("bill", ahead)
+    assert (upsert.payload["period_start"], upsert.payload["period_end"]) == ("2026-04-01", "2026-04-30")
+    assert [line["source_ids"] for line in upsert.payload["lines"]] == [[april.global_id]]
+
+    # A record the run read (here the ERP's project) is evidence of the platforms' day as well.
+    project = {**_project(), "record": {**_project()["record"], "source_changed_at": "2026-05-02T08:00:00Z"}}
+    read = _context([april, may], read=[project], read_contract=[_contract()])
+    [upsert] = _step("bill", read)
+    assert upsert.payload["period_end"] == "2026-04-30"
+
+
+def test_subscription_fees_are_billed_by_the_platforms_day_when_their_stamps_run_ahead() -> None:
+    flow = subscription_billing(BillingConfig(subscription_in_advance=True))
+    contract = subscription_contract(start_date=date(2026, 4, 1), end_date=date(2027, 3, 31))
+    contracts = {"system": "netsuite", "read_at": READ_AT, "records": [contract.model_dump(mode="json")]}
+    job = {"global_id": PROJECT_ID, "contract_id": CONTRACT_ID, "source_changed_at": READ_AT}
+    projects = {"system": "netsuite", "read_at": READ_AT, "records": [job]}
+
+    def bill(projects: JSON) -> list[Any]:
+        ctx = _context([], read_contracts=[contracts], read_projects=[projects])
+        return list(flow.steps[flow.step_index("bill")].run(ctx))
+
+    assert [c.payload["period_start"] for c in bill(projects)] == ["2026-04-01"]
+    # The ERP changed the project on June 3 (its clock): the fees of May and June have begun as well.
+    later = {**projects, "records": [{**job, "source_changed_at": "2026-06-03T17:30:00Z"}]}
+    assert [c.payload["period_start"] for c in bill(later)] == ["2026-04-01", "2026-05-01", "2026-06-01"]
 
 
 def test_a_project_without_a_contract_opens_one_exception_and_reads_no_further() -> None:

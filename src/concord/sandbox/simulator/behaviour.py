@@ -31,6 +31,7 @@ class Behaviour:
         grow_team: A fully staffed project takes one more consultant.
         max_projects: Projects a consultant works on at once.
         complete_due_milestone: A milestone past its due date is completed.
+        milestone_slip_days: Working days after its due date by which a milestone is completed at the latest.
         finish_past_due: A project past its due date is set to Completed.
         forget_day: A consultant forgets to log a day.
         catch_up: A forgotten day is caught up on a later working day (all are by the submission day).
@@ -64,6 +65,7 @@ class Behaviour:
     grow_team: float = 0.01
     max_projects: int = 2
     complete_due_milestone: float = 0.5
+    milestone_slip_days: int = 3
     finish_past_due: float = 0.4
     forget_day: float = 0.06
     catch_up: float = 0.5

@@ -13,6 +13,7 @@ from datetime import date
 from typing import Any
 
 from concord.sandbox.simulator.apis import gather_all
+from concord.sandbox.simulator.calendar import next_workday
 from concord.sandbox.simulator.context import SimContext
 from concord.sandbox.simulator.report import Activity, DayReport
 from concord.sandbox.simulator.world import (
@@ -138,8 +139,13 @@ async def _milestones(ctx: SimContext, day: date, report: DayReport) -> None:
         for story in project.open_stories()
         if story.story_type == "milestone" and story.due is not None and story.due <= day
     ]
+    # Past due, a milestone is completed any day now, and a few working days late at the latest.
+    latest = ctx.behaviour.milestone_slip_days
     chosen = [
-        s for s in due if ctx.dice(day, "milestone", s.key).chance(ctx.behaviour.complete_due_milestone)
+        s
+        for s in due
+        if ctx.dice(day, "milestone", s.key).chance(ctx.behaviour.complete_due_milestone)
+        or (s.due is not None and next_workday(s.due, latest) <= day)
     ]
 
     async def complete(story: Story) -> None:
