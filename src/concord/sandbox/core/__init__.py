@@ -59,6 +59,11 @@ Notes for emulator authors:
   the throughput on a 2-core machine), and use plain ``def`` handlers for big batches and reset hooks.
 - Collections are defined once in ``create_app``; ``reset`` empties them and keeps the definitions, then
   runs ``on_reset`` so the emulator can re-create fixed records.
+- Busy platform routes (single-record reads and writes, batch endpoints) belong on the fast lane:
+  ``install_fast_lane(app, [fast_route(path, methods, endpoint), ...])`` as the last step of
+  ``create_app``. FastAPI's router and dependency injection cost more than such a call's own work; the
+  lane keeps the request log, faults, profile limits and the app's exception handlers. Serve a path
+  there exactly as its FastAPI route does (``endpoint=None`` leaves paths an earlier route owns to it).
 """
 
 from __future__ import annotations
@@ -86,6 +91,7 @@ from concord.sandbox.core.docschema import (
 )
 from concord.sandbox.core.docstore import DocStore
 from concord.sandbox.core.errors import ErrorFormatter, ErrorKind, JsonErrorFormatter
+from concord.sandbox.core.fastlane import FastEndpoint, FastLane, FastRoute, fast_route, install_fast_lane
 from concord.sandbox.core.faults import FaultInjector, FaultRule, FaultRuleSet, FaultSet, OutageWindow
 from concord.sandbox.core.profiles import (
     INSTANT,
@@ -122,6 +128,9 @@ __all__ = [
     "EmulatorSettings",
     "ErrorFormatter",
     "ErrorKind",
+    "FastEndpoint",
+    "FastLane",
+    "FastRoute",
     "FaultInjector",
     "FaultRule",
     "FaultRuleSet",
@@ -151,6 +160,8 @@ __all__ = [
     "client_secret_ok",
     "create_admin_router",
     "create_emulator_app",
+    "fast_route",
+    "install_fast_lane",
     "note_for",
     "record_fault",
     "sandbox_state",

@@ -87,6 +87,9 @@ def create_emulator_app(
         on_reset=on_reset,
     )
     app = FastAPI(
+        # An emulator stands in for a remote platform: its requests are no spans of the process that
+        # hosts it, and checking for a tracer on every request costs more than a simple read.
+        telemetry={"tracing": False, "metrics": False, "logs": False},
         title=f"Concord sandbox: {name}",
         docs_url=f"{ADMIN_PREFIX}/docs",
         redoc_url=None,

@@ -85,6 +85,11 @@ class CollectionSpec:
         """Quoted table name."""
         return f'"doc_{self.name}"'
 
+    @property
+    def insert_sql(self) -> str:
+        """The statement inserting one document: ``(id, body, created_at, modified_at)``."""
+        return f"INSERT INTO {self.table} (id, body, created_at, modified_at) VALUES (?, ?, ?, ?)"
+
     def ddl(self) -> list[str]:
         """Statements that create the table and its indexes (idempotent)."""
         id_column = "id INTEGER PRIMARY KEY" if self.id_kind == "int" else "id TEXT PRIMARY KEY NOT NULL"

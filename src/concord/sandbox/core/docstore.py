@@ -12,16 +12,23 @@ and a single connection also makes ``:memory:`` stores work; SQLite serialises w
 emulator's load is far below what one connection handles. WAL with ``synchronous=NORMAL`` because an
 emulator's data need not survive a power cut. ``transaction()`` groups several calls atomically
 (nested calls use savepoints).
+
+Savepoints are taken lazily: a nested ``transaction()`` costs nothing until something is written inside
+it, and levels opened one inside the other with no write in between share one savepoint (the data was
+the same when each of them opened, so rolling back to it is right for each). A write that is a single
+SQL statement needs no savepoint of its own (SQLite undoes a failed statement by itself). A batch of
+record writes, each in its own nested transaction, thus costs one savepoint per record rather than one
+per layer of code it passes through.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
+from types import TracebackType
 from typing import Any
 
 from concord.sandbox.core.clock import Clock
@@ -63,6 +70,10 @@ class DocStore:
         self._conn.execute("PRAGMA synchronous=NORMAL")
         self._lock = threading.RLock()
         self._depth = 0
+        # One entry per open nested level: the savepoint it rolls back to and whether it releases it
+        # (None while nothing was written in it). Unresolved entries are always the innermost ones.
+        self._levels: list[tuple[str, bool] | None] = []
+        self._savepoints = 0
         self._specs: dict[str, CollectionSpec] = {}
 
     # -- schema ---------------------------------------------------------------------------------------
@@ -80,6 +91,7 @@ class DocStore:
         """
         spec = CollectionSpec(check_collection_name(collection), id_kind, tuple(unique))
         with self.transaction():
+            self._will_write()
             for statement in spec.ddl():
                 self._conn.execute(statement)
         self._specs[collection] = spec
@@ -108,26 +120,54 @@ class DocStore:
 
     # -- transactions ---------------------------------------------------------------------------------
 
-    @contextmanager
-    def transaction(self) -> Iterator[None]:
-        """Run the enclosed calls atomically; re-entrant (inner levels are savepoints)."""
-        with self._lock:
-            depth = self._depth
-            self._conn.execute("BEGIN IMMEDIATE" if depth == 0 else f"SAVEPOINT sp{depth}")
-            self._depth = depth + 1
-            try:
-                yield
-            except BaseException:
-                if depth == 0:
-                    self._conn.execute("ROLLBACK")
-                else:
-                    self._conn.execute(f"ROLLBACK TO sp{depth}")
-                    self._conn.execute(f"RELEASE sp{depth}")
-                raise
+    def transaction(self) -> _Transaction:
+        """Run the enclosed calls atomically; re-entrant (inner levels are savepoints, taken lazily)."""
+        return _Transaction(self)
+
+    def _begin(self) -> None:
+        self._lock.acquire()
+        try:
+            if self._depth == 0:
+                self._conn.execute("BEGIN IMMEDIATE")
             else:
-                self._conn.execute("COMMIT" if depth == 0 else f"RELEASE sp{depth}")
-            finally:
-                self._depth = depth
+                self._levels.append(None)
+            self._depth += 1
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _end(self, failed: bool) -> None:
+        try:
+            self._depth -= 1
+            if self._depth == 0:
+                self._conn.execute("ROLLBACK" if failed else "COMMIT")
+                return
+            level = self._levels.pop()
+            if level is None:
+                return  # nothing was written inside this level
+            name, owner = level
+            if failed:
+                self._conn.execute(f"ROLLBACK TO {name}")
+            if owner:
+                self._conn.execute(f"RELEASE {name}")
+        finally:
+            self._lock.release()
+
+    def _will_write(self) -> None:
+        """Give the open levels that have no savepoint yet one shared savepoint (call under the lock,
+        before a write)."""
+        levels = self._levels
+        if not levels or levels[-1] is not None:
+            return
+        first = len(levels) - 1
+        while first > 0 and levels[first - 1] is None:
+            first -= 1
+        self._savepoints += 1
+        name = f"sp{self._savepoints}"
+        self._conn.execute(f"SAVEPOINT {name}")
+        levels[first] = (name, True)
+        for index in range(first + 1, len(levels)):
+            levels[index] = (name, False)
 
     # -- writes ---------------------------------------------------------------------------------------
 
@@ -137,7 +177,24 @@ class DocStore:
         Raises:
             DuplicateKeyError: The id or a unique key is already used by a live document.
         """
-        return self.insert_many(collection, [data], ids=None if doc_id is None else [doc_id])[0]
+        spec = self._spec(collection)
+        body = data if type(data) is dict else dict(data)
+        if doc_id is None:
+            if spec.id_kind == "str":
+                raise ValueError(f"collection {collection!r} has string ids: give doc_id/ids")
+        else:
+            self._check_id(spec, doc_id)
+        now = self.clock.now()
+        stamp = to_micros(now)
+        row = (doc_id, dump_body(body), stamp, stamp)
+        # One statement is atomic by itself: no transaction level of its own.
+        with self._lock:
+            self._will_write()
+            try:
+                cursor = self._conn.execute(spec.insert_sql, row)
+            except sqlite3.IntegrityError as exc:
+                raise _duplicate(spec, exc, body, doc_id) from exc
+        return Doc(collection, int(cursor.lastrowid or 0) if doc_id is None else doc_id, body, now, now)
 
     def insert_many(
         self, collection: str, docs: Iterable[Mapping[str, Any]], *, ids: Sequence[DocId] | None = None
@@ -159,14 +216,18 @@ class DocStore:
         params = [
             (None if given is None else given[i], dump_body(d), stamp, stamp) for i, d in enumerate(rows)
         ]
-        sql = f"INSERT INTO {spec.table} (id, body, created_at, modified_at) VALUES (?, ?, ?, ?)"
+        if len(rows) == 1:
+            return [self.insert(collection, rows[0], doc_id=None if given is None else given[0])]
         with self.transaction():
-            (highest,) = self._conn.execute(f"SELECT max(id) FROM {spec.table}").fetchone()
+            self._will_write()
+            highest = None
+            if given is None:
+                (highest,) = self._conn.execute(f"SELECT max(id) FROM {spec.table}").fetchone()
             changes_before = self._conn.total_changes
             try:
-                self._conn.executemany(sql, params)
+                self._conn.executemany(spec.insert_sql, params)
             except sqlite3.IntegrityError as exc:
-                # executemany stops at the failing row: the rows inserted before it say which one it is.
+                # executemany stops at the failing row: the rows inserted before it say which one.
                 failed = self._conn.total_changes - changes_before
                 raise _duplicate(spec, exc, rows[failed], params[failed][0]) from exc
         if given is None:
@@ -179,7 +240,7 @@ class DocStore:
         """Create or replace the document ``doc_id`` (a soft-deleted one comes back to life)."""
         spec = self._spec(collection)
         key = self._check_id(spec, doc_id)
-        with self.transaction():
+        with self._lock:  # a read, then one write statement: atomic under the lock
             current = self.get(collection, key, include_deleted=True)
             if current is None:
                 return self.insert(collection, data, doc_id=key)
@@ -192,7 +253,7 @@ class DocStore:
             DocNotFoundError: No live document has this id.
         """
         spec = self._spec(collection)
-        with self.transaction():
+        with self._lock:
             current = self.get(collection, doc_id)
             if current is None:
                 raise DocNotFoundError(collection, doc_id)
@@ -218,7 +279,7 @@ class DocStore:
         """
         spec = self._spec(collection)
         body = {**data, key: value}
-        with self.transaction():
+        with self._lock:
             current = self.find_by(collection, key, value)
             if current is None:
                 return self.insert(collection, body, doc_id=new_id), True
@@ -228,12 +289,13 @@ class DocStore:
     def delete(self, collection: str, doc_id: DocId) -> Doc | None:
         """Soft-delete a live document (it stays readable with ``include_deleted``); ``None`` if absent."""
         spec = self._spec(collection)
-        with self.transaction():
+        with self._lock:
             current = self.get(collection, doc_id)
             if current is None:
                 return None
             now = self.clock.now()
             stamp = to_micros(now)
+            self._will_write()
             self._conn.execute(
                 f"UPDATE {spec.table} SET deleted_at = ?, modified_at = ? WHERE id = ?",
                 (stamp, stamp, current.id),
@@ -243,7 +305,7 @@ class DocStore:
     def undelete(self, collection: str, doc_id: DocId) -> Doc:
         """Bring a soft-deleted document back (its unique keys must still be free)."""
         spec = self._spec(collection)
-        with self.transaction():
+        with self._lock:
             current = self.get(collection, doc_id, include_deleted=True)
             if current is None:
                 raise DocNotFoundError(collection, doc_id)
@@ -252,6 +314,7 @@ class DocStore:
     def reset(self) -> None:
         """Delete every document of every collection (definitions stay)."""
         with self.transaction():
+            self._will_write()
             for spec in self._specs.values():
                 self._conn.execute(f"DELETE FROM {spec.table}")
 
@@ -333,6 +396,7 @@ class DocStore:
         deleted_at = None if revive else current.deleted_at
         sql = f"UPDATE {spec.table} SET body = ?, modified_at = ?, deleted_at = ? WHERE id = ?"
         deleted_stamp = None if deleted_at is None else to_micros(deleted_at)
+        self._will_write()
         try:
             self._conn.execute(sql, (dump_body(data), to_micros(now), deleted_stamp, current.id))
         except sqlite3.IntegrityError as exc:
@@ -379,6 +443,24 @@ class DocStore:
         with self._lock:
             rows = self._conn.execute(sql, [*params, -1 if limit is None else limit, offset]).fetchall()
         return [row_to_doc(spec.name, row) for row in rows]
+
+
+class _Transaction:
+    """``DocStore.transaction()``: a plain context manager (cheaper than a generator-based one, and it is
+    entered several times per record written)."""
+
+    __slots__ = ("_store",)
+
+    def __init__(self, store: DocStore) -> None:
+        self._store = store
+
+    def __enter__(self) -> None:
+        self._store._begin()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._store._end(failed=exc_type is not None)
 
 
 def _duplicate(

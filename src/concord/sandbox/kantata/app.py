@@ -8,6 +8,7 @@ from starlette.middleware import Middleware
 from concord.sandbox.core.app import create_emulator_app
 from concord.sandbox.core.clock import Clock
 from concord.sandbox.core.docstore import DocStore
+from concord.sandbox.core.fastlane import install_fast_lane
 from concord.sandbox.core.settings import EmulatorSettings
 from concord.sandbox.core.state import SandboxState
 from concord.sandbox.kantata.errors import KantataApiError, KantataErrorFormatter
@@ -15,7 +16,7 @@ from concord.sandbox.kantata.expense_approvals import create_expense_approval_ro
 from concord.sandbox.kantata.http import RequestIdMiddleware, kantata_error_handler
 from concord.sandbox.kantata.oauth import DEFAULT_CLIENT_ID, DEFAULT_CLIENT_SECRET, create_oauth_router
 from concord.sandbox.kantata.profile import KANTATA_PROFILE, MinuteRateLimiter, RateBudget
-from concord.sandbox.kantata.routes_crud import create_crud_router
+from concord.sandbox.kantata.routes_crud import create_crud_router, crud_fast_routes
 from concord.sandbox.kantata.routes_special import (
     create_approval_router,
     create_external_reference_router,
@@ -71,5 +72,6 @@ def create_app(settings: EmulatorSettings) -> FastAPI:
     app.user_middleware.append(limiter)
     app.add_middleware(RequestIdMiddleware)
     app.state.kantata = service
+    install_fast_lane(app, crud_fast_routes(service))
     app.state.kantata_rate_budget = budget
     return app

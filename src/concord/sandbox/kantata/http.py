@@ -18,6 +18,11 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from concord.sandbox.kantata.errors import JSON_CONTENT_TYPE, KantataApiError, bad_request
 
 _FORM_KEY = re.compile(r"^([^\[\]]+)((?:\[[^\[\]]*\])*)$")
+_MAY_HOLD_FLOAT = re.compile(rb"[0-9][.eE]|[0-9]{19}")
+"""What orjson may have read as a float: a number with a fraction or an exponent (a digit followed by
+``.``, ``e`` or ``E``), or an integer beyond 64 bits (19 digits or more). A body without either has no
+float, so the walk over the parsed body can be skipped (a match may be inside a string; the walk then
+decides)."""
 
 
 def json_response(body: Any, status: int = 200) -> Response:
@@ -51,14 +56,24 @@ async def read_body(request: Request) -> dict[str, Any]:
     if "multipart/form-data" in content_type:
         raise bad_request("multipart/form-data bodies are not supported by the emulator; send JSON.")
     try:
-        data = orjson.loads(raw)
-        if _has_float(data):
-            # Re-read so that fractional numbers (money) become exact Decimals, never floats.
-            data = json.loads(raw, parse_float=Decimal)
+        data = parse_json(raw)
     except (ValueError, UnicodeDecodeError) as exc:
         raise bad_request(f"The request body is not valid JSON: {exc}") from exc
     if not isinstance(data, dict):
         raise bad_request("The request body must be a JSON object.")
+    return data
+
+
+def parse_json(raw: bytes) -> Any:
+    """A JSON body with numbers that have a fraction as ``Decimal`` and integers exact, never float.
+
+    Raises:
+        ValueError: The body is not JSON.
+    """
+    data = orjson.loads(raw)
+    if _MAY_HOLD_FLOAT.search(raw) is not None and _has_float(data):
+        # Re-read so that fractional numbers (money) become exact Decimals, never floats.
+        data = json.loads(raw, parse_float=Decimal)
     return data
 
 

@@ -9,23 +9,26 @@ up to 100 entries, all or none.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import Response
 
+from concord.sandbox.core.fastlane import FastEndpoint, FastRoute, fast_route
 from concord.sandbox.kantata.catalog import CRUD_SPECS, TIME_ENTRIES
 from concord.sandbox.kantata.errors import ErrorItem, bad_request, invalid, validation_failed
 from concord.sandbox.kantata.filters import parse_ids
 from concord.sandbox.kantata.http import json_response, read_body
-from concord.sandbox.kantata.oauth import CurrentUser
+from concord.sandbox.kantata.oauth import CurrentUser, bearer_user
 from concord.sandbox.kantata.service import KantataService
 from concord.sandbox.kantata.specs import ResourceSpec
 from concord.sandbox.kantata.writes import MAX_BULK
 
 API = "/api/v1"
+T = TypeVar("T")
 
 
 def both(path: str) -> list[str]:
@@ -64,7 +67,21 @@ def _add(router: APIRouter, method: str, path: str, endpoint: Callable[..., Any]
         )
 
 
-def _register(router: APIRouter, service: KantataService, spec: ResourceSpec) -> None:
+@dataclass(frozen=True)
+class _Endpoint:
+    method: str
+    path: str
+    endpoint: Callable[..., Awaitable[Response]]
+    status: int = 200
+
+
+async def _run(work: Callable[[], T], *, light: bool) -> T:
+    """Run a handler's store work: on the event loop when it touches one record (a threadpool hop costs
+    more than that), in the threadpool for lists and bulk writes."""
+    return work() if light else await run_in_threadpool(work)
+
+
+def _endpoints(service: KantataService, spec: ResourceSpec) -> list[_Endpoint]:
     base = f"{API}/{spec.collection}"
 
     async def index(request: Request, user: CurrentUser) -> Response:
@@ -73,7 +90,7 @@ def _register(router: APIRouter, service: KantataService, spec: ResourceSpec) ->
 
     async def show(record_id: str, request: Request, user: CurrentUser) -> Response:
         params = dict(request.query_params)
-        return json_response(await run_in_threadpool(service.reads.show, spec, record_id, params))
+        return json_response(service.reads.show(spec, record_id, params))
 
     async def create(request: Request, user: CurrentUser) -> Response:
         params = dict(request.query_params)
@@ -84,7 +101,7 @@ def _register(router: APIRouter, service: KantataService, spec: ResourceSpec) ->
                 saved = service.writes.create(spec, payloads, service.context(user), bulk=bulk)
             return service.reads.envelope(spec, saved, params)
 
-        return json_response(await run_in_threadpool(work))
+        return json_response(await _run(work, light=not bulk))
 
     async def update(record_id: str, request: Request, user: CurrentUser) -> Response:
         params = dict(request.query_params)
@@ -99,7 +116,7 @@ def _register(router: APIRouter, service: KantataService, spec: ResourceSpec) ->
                 saved = service.writes.update(spec, old, payload, service.context(user))
             return service.reads.envelope(spec, [saved], params)
 
-        return json_response(await run_in_threadpool(work))
+        return json_response(await _run(work, light=True))
 
     async def destroy(record_id: str, request: Request, user: CurrentUser) -> Response:
         params = dict(request.query_params)
@@ -109,17 +126,20 @@ def _register(router: APIRouter, service: KantataService, spec: ResourceSpec) ->
                 record = service.reads.visible(spec, record_id, params)
                 service.writes.delete(spec, [record], service.context(user))
 
-        await run_in_threadpool(work)
+        await _run(work, light=True)
         return Response(status_code=204)
 
-    _add(router, "GET", base, index)
-    _add(router, "POST", base, create)
+    endpoints = [_Endpoint("GET", base, index), _Endpoint("POST", base, create)]
     if spec is TIME_ENTRIES:
-        _add(router, "DELETE", base, _bulk_delete(service), 204)
-    _add(router, "GET", f"{base}/{{record_id}}", show)
-    _add(router, "PUT", f"{base}/{{record_id}}", update)
-    _add(router, "PATCH", f"{base}/{{record_id}}", update)
-    _add(router, "DELETE", f"{base}/{{record_id}}", destroy, 204)
+        endpoints.append(_Endpoint("DELETE", base, _bulk_delete(service), 204))
+    item = f"{base}/{{record_id}}"
+    endpoints += [
+        _Endpoint("GET", item, show),
+        _Endpoint("PUT", item, update),
+        _Endpoint("PATCH", item, update),
+        _Endpoint("DELETE", item, destroy, 204),
+    ]
+    return endpoints
 
 
 def _bulk_delete(service: KantataService) -> Callable[..., Any]:
@@ -156,5 +176,25 @@ def create_crud_router(service: KantataService) -> APIRouter:
     """Routes for every generic catalogue resource."""
     router = APIRouter(tags=["kantata"])
     for spec in CRUD_SPECS:
-        _register(router, service, spec)
+        for endpoint in _endpoints(service, spec):
+            _add(router, endpoint.method, endpoint.path, endpoint.endpoint, endpoint.status)
     return router
+
+
+def crud_fast_routes(service: KantataService) -> list[FastRoute]:
+    """The same routes, in the same order, for the core's fast lane (no other route of the app comes
+    before them that could match their paths: only the OAuth routes do, under ``/oauth``)."""
+    routes = []
+    for spec in CRUD_SPECS:
+        for endpoint in _endpoints(service, spec):
+            serve = _fast(endpoint.endpoint)
+            routes += [fast_route(variant, [endpoint.method], serve) for variant in both(endpoint.path)]
+    return routes
+
+
+def _fast(endpoint: Callable[..., Awaitable[Response]]) -> FastEndpoint:
+    async def serve(request: Request, params: Mapping[str, str]) -> Response:
+        # As FastAPI would: the bearer token first (401 before anything else), then the endpoint.
+        return await endpoint(request=request, user=bearer_user(request), **params)
+
+    return serve

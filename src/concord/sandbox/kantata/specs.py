@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
-from concord.sandbox.kantata.fields import FieldSpec
+from concord.sandbox.kantata.fields import FieldKind, FieldSpec
 from concord.sandbox.kantata.hooks import ResourceHooks
 
 
@@ -100,6 +101,27 @@ class ResourceSpec:
     soft_delete: bool = False
     optional_fields: tuple[str, ...] = ()
     hooks: ResourceHooks = field(default_factory=ResourceHooks)
+
+    # Field groups every write walks, computed once (the spec is immutable).
+    @cached_property
+    def creatable_fields(self) -> tuple[FieldSpec, ...]:
+        """Attributes accepted on create, in declaration order."""
+        return tuple(f for f in self.fields if f.creatable)
+
+    @cached_property
+    def updatable_fields(self) -> tuple[FieldSpec, ...]:
+        """Attributes accepted on update, in declaration order."""
+        return tuple(f for f in self.fields if f.updatable)
+
+    @cached_property
+    def required_fields(self) -> tuple[FieldSpec, ...]:
+        """Attributes a new record must carry, in declaration order."""
+        return tuple(f for f in self.fields if f.required)
+
+    @cached_property
+    def reference_fields(self) -> tuple[FieldSpec, ...]:
+        """References to another collection (their targets must exist), in declaration order."""
+        return tuple(f for f in self.fields if f.kind is FieldKind.REFERENCE and f.target is not None)
 
     def field(self, name: str) -> FieldSpec | None:
         """The writable attribute called ``name``, if any."""

@@ -13,7 +13,7 @@ from typing import Any
 from concord.sandbox.kantata import external_refs
 from concord.sandbox.kantata.errors import ErrorItem, humanize, invalid, validation_failed
 from concord.sandbox.kantata.events import EventFeed
-from concord.sandbox.kantata.fields import FieldKind, FieldValueError, coerce, is_blank
+from concord.sandbox.kantata.fields import FieldValueError, coerce, is_blank
 from concord.sandbox.kantata.hooks import Record, WriteContext
 from concord.sandbox.kantata.repository import KantataRepository
 from concord.sandbox.kantata.specs import ResourceSpec
@@ -97,9 +97,8 @@ class WriteService:
     ) -> tuple[Record, dict[str, Any] | None, list[ErrorItem]]:
         record: Record = dict(old) if old is not None else {}
         errors: list[ErrorItem] = []
-        for field in spec.fields:
-            allowed = field.creatable if old is None else field.updatable
-            if not allowed or field.name not in payload:
+        for field in spec.creatable_fields if old is None else spec.updatable_fields:
+            if field.name not in payload:
                 continue
             try:
                 record[field.name] = coerce(field, payload[field.name])
@@ -107,8 +106,8 @@ class WriteService:
                 errors.append(invalid(field.name, f"{humanize(field.name)} {exc}"))
         if old is None:
             failed = {error.field for error in errors}
-            for field in spec.fields:
-                if field.required and field.name not in failed and is_blank(record.get(field.name)):
+            for field in spec.required_fields:
+                if field.name not in failed and is_blank(record.get(field.name)):
                     errors.append(invalid(field.name, f"{humanize(field.name)} can't be blank"))
             record["created_at"] = ctx.now
             record["updated_at"] = ctx.now
@@ -128,13 +127,12 @@ def _missing_references(
     spec: ResourceSpec, record: Record, old: Record | None, errors: list[ErrorItem], ctx: WriteContext
 ) -> list[ErrorItem]:
     missing: list[ErrorItem] = []
-    failed = {error.field for error in errors}
-    for field in spec.fields:
-        if field.kind is not FieldKind.REFERENCE or field.target is None or field.name in failed:
-            continue
+    failed = {error.field for error in errors} if errors else ()
+    for field in spec.reference_fields:
         value = record.get(field.name)
-        if value is None or (old is not None and value == old.get(field.name)):
+        if value is None or field.name in failed or (old is not None and value == old.get(field.name)):
             continue
+        assert field.target is not None
         if ctx.reader.get(field.target, str(value)) is None:
             missing.append(invalid(field.name, f"{humanize(field.name)} must exist"))
     return missing

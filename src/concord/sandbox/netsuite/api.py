@@ -7,11 +7,14 @@ a job that runs after the 202 answer is sent.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable, Mapping
+
 from fastapi import APIRouter, BackgroundTasks, HTTPException, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
 from concord.sandbox.core import SandboxState
+from concord.sandbox.core.fastlane import FastEndpoint, FastRoute, fast_route
 from concord.sandbox.netsuite.auth import CertificateRegistry, require_token
 from concord.sandbox.netsuite.errors import error
 from concord.sandbox.netsuite.jobs import IDEMPOTENCY_HEADER, JOB_PATH, AsyncJobs
@@ -30,8 +33,10 @@ def to_response(outcome: Outcome) -> Response:
     return Response(outcome.body or b"", status_code=outcome.status, headers=headers, media_type=media_type)
 
 
-def platform_router(service: RecordService, jobs: AsyncJobs, realm: str) -> APIRouter:
-    """Routes for the record, query and async services under ``/services/rest``."""
+def platform_router(service: RecordService, jobs: AsyncJobs, realm: str, fast: list[FastRoute]) -> APIRouter:
+    """Routes for the record, query and async services under ``/services/rest``; the record and query
+    routes are also appended to ``fast``, for the core's fast lane (no earlier route shares their
+    paths)."""
     router = APIRouter()
 
     async def operation(request: Request) -> Operation:
@@ -56,13 +61,13 @@ def platform_router(service: RecordService, jobs: AsyncJobs, realm: str) -> APIR
             if job_id is not None:
                 background.add_task(jobs.run, job_id)
             return to_response(outcome)
+        if service.is_light(op):
+            return to_response(service.execute(op))
         return to_response(await run_in_threadpool(service.execute, op))
 
-    @router.api_route(RECORD_PATH + "/{rest:path}", methods=_RECORD_METHODS, include_in_schema=False)
     async def records(request: Request, background: BackgroundTasks) -> Response:
         return await perform(request, background, await operation(request))
 
-    @router.post(QUERY_PATH, include_in_schema=False)
     async def suiteql(request: Request, background: BackgroundTasks) -> Response:
         op = await operation(request)
         prefer = request.headers.get("prefer", "").lower()
@@ -72,13 +77,38 @@ def platform_router(service: RecordService, jobs: AsyncJobs, realm: str) -> APIR
             )
         return await perform(request, background, op)
 
+    router.add_api_route(
+        RECORD_PATH + "/{rest:path}", records, methods=_RECORD_METHODS, include_in_schema=False
+    )
+    router.add_api_route(QUERY_PATH, suiteql, methods=["POST"], include_in_schema=False)
+
     @router.get(JOB_PATH + "/{rest:path}", include_in_schema=False)
     async def async_job(request: Request) -> Response:
         op = await operation(request)
         outcome = await run_in_threadpool(jobs.answer, op.path, op.base_url)
         return to_response(outcome)
 
+    fast.extend(
+        [
+            fast_route(RECORD_PATH + "/{rest:path}", _RECORD_METHODS, _with_background(records)),
+            fast_route(QUERY_PATH, ["POST"], _with_background(suiteql)),
+        ]
+    )
     return router
+
+
+def _with_background(endpoint: Callable[[Request, BackgroundTasks], Awaitable[Response]]) -> FastEndpoint:
+    """A fast-lane endpoint for ``endpoint``, with background tasks run after the answer is sent, as
+    FastAPI runs them."""
+
+    async def serve(request: Request, params: Mapping[str, str]) -> Response:
+        background = BackgroundTasks()
+        response = await endpoint(request, background)
+        if response.background is None:
+            response.background = background
+        return response
+
+    return serve
 
 
 def certificate_admin_router(registry: CertificateRegistry) -> APIRouter:

@@ -6,6 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
 from concord.sandbox.core import EmulatorSettings, create_emulator_app
+from concord.sandbox.core.fastlane import FastRoute, install_fast_lane
 from concord.sandbox.netsuite.api import certificate_admin_router, platform_router, to_response
 from concord.sandbox.netsuite.auth import CertificateRegistry, token_router
 from concord.sandbox.netsuite.errors import NetSuiteError
@@ -42,7 +43,8 @@ def create_app(settings: EmulatorSettings, *, account_id: str = DEFAULT_ACCOUNT_
     repo = RecordRepository(sandbox.store)
     service = RecordService(repo, sandbox.clock)
     jobs = AsyncJobs(sandbox.store, sandbox.clock, service)
-    app.include_router(platform_router(service, jobs, account_id))
+    fast: list[FastRoute] = []
+    app.include_router(platform_router(service, jobs, account_id, fast))
     app.state.netsuite = NetSuiteEmulator(repo, service, jobs, registry)
 
     async def on_netsuite_error(request: Request, exc: Exception) -> Response:
@@ -50,6 +52,7 @@ def create_app(settings: EmulatorSettings, *, account_id: str = DEFAULT_ACCOUNT_
         return to_response(Outcome.failure(exc))
 
     app.add_exception_handler(NetSuiteError, on_netsuite_error)
+    install_fast_lane(app, fast)
     return app
 
 

@@ -73,6 +73,17 @@ class RecordService:
         with self.repo.store.transaction():
             return self._save(op, found, dict(body), None).id
 
+    @staticmethod
+    def is_light(op: Operation) -> bool:
+        """Whether ``op`` reads or writes one record: cheap enough to run on the event loop, where a
+        threadpool hop would cost more than the work (lists, SuiteQL and metadata are not)."""
+        if not op.path.startswith(RECORD_PATH + "/"):
+            return False
+        parts = [p for p in op.path.removeprefix(RECORD_PATH).split("/") if p]
+        if not parts or parts[0] == "metadata-catalog":
+            return False
+        return len(parts) == 2 or (len(parts) == 1 and op.method == "POST")
+
     def execute(self, op: Operation) -> Outcome:
         """Answer one operation; every refusal becomes a NetSuite error answer."""
         try:

@@ -13,10 +13,11 @@ from fastapi import FastAPI
 
 from concord.sandbox.core.app import create_emulator_app
 from concord.sandbox.core.asgi import ADMIN_PREFIX
+from concord.sandbox.core.fastlane import install_fast_lane
 from concord.sandbox.core.settings import EmulatorSettings
 from concord.sandbox.core.state import SandboxState
 from concord.sandbox.salesforce.admin import create_salesforce_admin_router
-from concord.sandbox.salesforce.api.endpoint import create_data_router
+from concord.sandbox.salesforce.api.endpoint import build_router, create_data_router, fast_routes
 from concord.sandbox.salesforce.api.routes_cdc import create_cdc_router
 from concord.sandbox.salesforce.auth.oauth import create_oauth_router
 from concord.sandbox.salesforce.auth.sessions import TOKEN_PREFIX
@@ -43,13 +44,14 @@ def create_app(settings: EmulatorSettings) -> FastAPI:
             holder[0].on_reset()
 
     formatter = SalesforceErrorFormatter()
+    router = build_router()
     app = create_emulator_app(
         "salesforce",
         formatter,
         SALESFORCE_PROFILE,
         settings,
         # The change-event route must come before the REST catch-all that would swallow it.
-        [create_oauth_router(), create_soap_router(), create_cdc_router(), create_data_router()],
+        [create_oauth_router(), create_soap_router(), create_cdc_router(), create_data_router(router)],
         on_reset=on_reset,
         token_prefix=TOKEN_PREFIX,
     )
@@ -58,4 +60,5 @@ def create_app(settings: EmulatorSettings) -> FastAPI:
     formatter.governor = org.state.profile
     app.state.salesforce = org
     app.include_router(create_salesforce_admin_router(), prefix=f"{ADMIN_PREFIX}/salesforce")
+    install_fast_lane(app, fast_routes(router))
     return app

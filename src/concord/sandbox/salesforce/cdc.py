@@ -76,6 +76,7 @@ class ChangeLog:
     def __init__(self, store: DocStore, catalog: Catalog) -> None:
         self._store = store
         self._catalog = catalog
+        self._event_names: dict[str, tuple[str, ...]] = {}
         store.define(COLLECTION, id_kind="int")
 
     def append(
@@ -88,8 +89,28 @@ class ChangeLog:
     ) -> int:
         """Record one change of ``record`` (``changed`` fields for UPDATE); returns the replay id (0 when
         ``ctx`` records no changes)."""
-        if not ctx.record_changes:
+        event = self.event(sobject, change_type, record, changed, ctx)
+        if event is None:
             return 0
+        return int(self._store.insert(COLLECTION, event).id)
+
+    def append_many(self, events: list[dict[str, Any]]) -> None:
+        """Record events made by ``event``, in order (consecutive replay ids)."""
+        if events:
+            self._store.insert_many(COLLECTION, events)
+
+    def event(
+        self,
+        sobject: SObjectDef,
+        change_type: str,
+        record: Mapping[str, Stored],
+        changed: list[str],
+        ctx: CallContext,
+    ) -> dict[str, Any] | None:
+        """The stored form of one change event (``None`` when ``ctx`` records no changes); takes the
+        next ``sequenceNumber`` of ``ctx``'s transaction."""
+        if not ctx.record_changes:
+            return None
         header = {
             "entityName": sobject.name,
             "recordIds": [record["Id"]],
@@ -106,11 +127,7 @@ class ChangeLog:
         }
         payload: dict[str, Any] = {"ChangeEventHeader": header}
         if change_type in ("CREATE", "UNDELETE"):
-            names = [
-                f.name
-                for f in sobject.fields
-                if record.get(f.name) is not None and f.name not in _NOT_IN_EVENTS
-            ]
+            names = [name for name in self._event_fields(sobject) if record.get(name) is not None]
         elif change_type == "UPDATE":
             names = changed
             header["changedFields"] = list(changed)
@@ -119,8 +136,15 @@ class ChangeLog:
             names = []
         # Stored forms go into the log (numbers as decimal text); read() renders them.
         payload.update({name: record.get(name) for name in names})
-        doc = self._store.insert(COLLECTION, {"entity": sobject.name, "payload": payload})
-        return int(doc.id)
+        return {"entity": sobject.name, "payload": payload}
+
+    def _event_fields(self, sobject: SObjectDef) -> tuple[str, ...]:
+        """The fields a CREATE or UNDELETE event may carry, in the object's order (computed once)."""
+        names = self._event_names.get(sobject.name)
+        if names is None:
+            names = tuple(f.name for f in sobject.fields if f.name not in _NOT_IN_EVENTS)
+            self._event_names[sobject.name] = names
+        return names
 
     def latest_replay_id(self) -> int:
         """The newest replay id (0 when the log is empty)."""

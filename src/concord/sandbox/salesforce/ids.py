@@ -18,16 +18,22 @@ _POD = "8d"
 _SERIAL_LENGTH = 10
 
 
+_UPPER_AS_BIT = str.maketrans({chr(code): "1" if "A" <= chr(code) <= "Z" else "0" for code in range(128)})
+"""Maps an ASCII character to ``1`` when it is upper case, else ``0`` (ids are ASCII alphanumerics)."""
+
+
 def checksum_suffix(id15: str) -> str:
-    """Return the three checksum characters that turn a 15-character id into its 18-character form."""
-    suffix = []
-    for chunk_start in range(0, 15, 5):
-        bits = 0
-        for position, char in enumerate(id15[chunk_start : chunk_start + 5]):
-            if "A" <= char <= "Z":
-                bits |= 1 << position
-        suffix.append(_CHECKSUM_ALPHABET[bits])
-    return "".join(suffix)
+    """Return the three checksum characters that turn a 15-character id into its 18-character form.
+
+    Each five-character chunk gives one character: bit ``n`` is set when its ``n``-th character is upper
+    case (read through a translation table and ``int(..., 2)``: ids are checked on every request).
+    """
+    bits = id15.translate(_UPPER_AS_BIT)
+    return (
+        _CHECKSUM_ALPHABET[int(bits[4::-1], 2)]
+        + _CHECKSUM_ALPHABET[int(bits[9:4:-1], 2)]
+        + _CHECKSUM_ALPHABET[int(bits[14:9:-1], 2)]
+    )
 
 
 def to_18(record_id: str) -> str:
@@ -59,11 +65,14 @@ def normalize(record_id: str) -> str | None:
     return canonical
 
 
+_BASE62_PAIRS = [high + low for high in _BASE62 for low in _BASE62]
+
+
 def _base62(number: int, width: int) -> str:
     digits = []
     while number:
-        number, remainder = divmod(number, 62)
-        digits.append(_BASE62[remainder])
+        number, remainder = divmod(number, 3844)  # two base-62 digits at a time
+        digits.append(_BASE62_PAIRS[remainder])
     return "".join(reversed(digits)).rjust(width, "0")[-width:]
 
 

@@ -27,11 +27,9 @@ _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 
 def format_datetime(moment: datetime) -> str:
     """Salesforce's datetime text: ``2024-05-20T20:49:32.000+0000`` (always UTC)."""
-    utc = moment.astimezone(UTC)
-    return (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}."
-        f"{utc.microsecond // 1000:03d}+0000"
-    )
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    # isoformat truncates to milliseconds, as the platform shows them; it is on every write's path.
+    return utc.replace(tzinfo=None).isoformat(timespec="milliseconds") + "+0000"
 
 
 @functools.lru_cache(maxsize=65_536)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -263,3 +264,67 @@ def test_concurrent_writers_from_threads(store: DocStore) -> None:
 
     assert errors == []
     assert store.count("projects", where={"seen": True}) == 800
+
+
+class _Undo(Exception):
+    """Raised inside a transaction level to roll it back."""
+
+
+def _codes(store: DocStore) -> list[str]:
+    return [doc.data["code"] for doc in store.scan("projects")]
+
+
+def test_a_failed_inner_level_undoes_only_its_own_writes(store: DocStore) -> None:
+    # The savepoints are taken lazily: levels opened one inside the other with nothing written in
+    # between share one, and a level that wrote nothing has none. Each must still roll back exactly
+    # what was written since it opened.
+    with store.transaction():
+        with store.transaction():  # shares a savepoint with the next level: nothing written in between
+            with pytest.raises(_Undo), store.transaction():
+                store.insert("projects", {"code": "inner"})
+                raise _Undo
+            store.insert("projects", {"code": "middle"})
+        with pytest.raises(_Undo), store.transaction():
+            with store.transaction():
+                pass  # wrote nothing: nothing to undo
+            raise _Undo
+        store.insert("projects", {"code": "outer"})
+        with pytest.raises(_Undo), store.transaction():
+            store.insert("projects", {"code": "late"})
+            with store.transaction():
+                store.insert("projects", {"code": "late-inner"})
+            raise _Undo
+
+    assert _codes(store) == ["middle", "outer"]
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_an_outer_level_undoes_the_inner_levels_that_succeeded(store: DocStore, nested: bool) -> None:
+    store.insert("projects", {"code": "before"})
+    with store.transaction() if nested else contextlib.nullcontext():
+        with pytest.raises(_Undo), store.transaction():
+            with store.transaction():
+                with store.transaction():
+                    store.insert("projects", {"code": "a"})
+                store.patch("projects", 1, {"name": "changed"})
+            store.insert_many("projects", [{"code": "b"}, {"code": "c"}])
+            raise _Undo
+        store.insert("projects", {"code": "after"})
+
+    assert _codes(store) == ["before", "after"]
+    stored = store.get("projects", 1)
+    assert stored is not None and "name" not in stored.data
+
+
+def test_a_failed_write_inside_a_level_keeps_the_earlier_writes_of_the_transaction(store: DocStore) -> None:
+    with store.transaction():
+        store.insert("projects", {"code": "kept"})
+        with store.transaction():
+            store.insert("projects", {"code": "also kept"})
+            with pytest.raises(DuplicateKeyError):
+                store.insert("projects", {"code": "kept"})  # one statement: undone by itself
+        with pytest.raises(DuplicateKeyError), store.transaction():
+            store.insert("projects", {"code": "undone"})
+            store.insert_many("projects", [{"code": "x"}, {"code": "kept"}])
+
+    assert _codes(store) == ["kept", "also kept"]

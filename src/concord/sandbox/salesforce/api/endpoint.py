@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.concurrency import run_in_threadpool
 
+from concord.sandbox.core.fastlane import FastRoute, fast_route
 from concord.sandbox.salesforce.api import (
     routes_collections,
     routes_composite,
@@ -89,10 +90,53 @@ def render(org: SalesforceOrg, response: ApiResponse) -> Response:
     )
 
 
-def create_data_router() -> APIRouter:
-    """The FastAPI routes of ``/services/data``."""
+async def serve_data_api(request: Request, rest: str, router: Router) -> Response:
+    """Any call under ``/services/data/{rest}``: version and session checks, then the internal router."""
+    org = org_of(request)
+    try:
+        match = _VERSIONED.match(rest)
+        if match is None:
+            raise not_found()
+        version = api_version(f"v{match.group(1)}.0")
+        session = authenticate(org.state.tokens, request.headers.get("authorization"))
+    except SalesforceApiError as error:
+        return render(org, ApiResponse.from_error(error))
+    headers = {k.lower(): v for k, v in request.headers.items()}
+    api_request = ApiRequest(
+        org=org,
+        method=request.method,
+        version=version,
+        path=(match.group(2) or "").rstrip("/"),
+        query=dict(request.query_params),
+        headers=headers,
+        session=session,
+        ctx=call_context(session, version, headers),
+        raw_body=await request.body(),
+    )
+    call = router.plan(api_request)
+    response = call.run() if call.light else await run_in_threadpool(call.run)
+    if request.method == "HEAD":
+        response.body = None
+    return render(org, response)
+
+
+def fast_routes(router: Router) -> list[FastRoute]:
+    """The data API for the core's fast lane: everything the catch-all route serves, except the paths
+    that earlier FastAPI routes own (the version list and the change event transport)."""
+
+    async def data_api(request: Request, params: Mapping[str, str]) -> Response:
+        return await serve_data_api(request, params["rest"], router)
+
+    return [
+        fast_route("/services/data/", ["GET"], None),
+        fast_route("/services/data/{version}/sandbox-cdc/{channel}", ["GET"], None),
+        fast_route("/services/data/{rest:path}", _METHODS, data_api),
+    ]
+
+
+def create_data_router(router: Router) -> APIRouter:
+    """The FastAPI routes of ``/services/data`` (``router`` serves the versioned resources)."""
     api = APIRouter()
-    router = build_router()
 
     @api.get("/services/data")
     @api.get("/services/data/")
@@ -101,30 +145,6 @@ def create_data_router() -> APIRouter:
 
     @api.api_route("/services/data/{rest:path}", methods=_METHODS)
     async def data_api(request: Request, rest: str) -> Response:
-        org = org_of(request)
-        try:
-            match = _VERSIONED.match(rest)
-            if match is None:
-                raise not_found()
-            version = api_version(f"v{match.group(1)}.0")
-            session = authenticate(org.state.tokens, request.headers.get("authorization"))
-        except SalesforceApiError as error:
-            return render(org, ApiResponse.from_error(error))
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        api_request = ApiRequest(
-            org=org,
-            method=request.method,
-            version=version,
-            path=(match.group(2) or "").rstrip("/"),
-            query=dict(request.query_params),
-            headers=headers,
-            session=session,
-            ctx=call_context(session, version, headers),
-            raw_body=await request.body(),
-        )
-        response = await run_in_threadpool(router.dispatch, api_request)
-        if request.method == "HEAD":
-            response.body = None
-        return render(org, response)
+        return await serve_data_api(request, rest, router)
 
     return api

@@ -46,13 +46,17 @@ def run_batch(
             if any(not r["success"] for r in results):
                 raise _RollBack
     except _RollBack:
-        rolled_back = RecordError(
-            "ALL_OR_NONE_OPERATION_ROLLED_BACK",
-            "Record rolled back because not all records were valid and the request was using AllOrNone "
-            "header",
-        )
-        return [r if not r["success"] else save_result(None, [rolled_back]) for r in results]
+        return _rolled_back(results)
     return results
+
+
+def _rolled_back(results: list[Result]) -> list[Result]:
+    """All-or-none results after a failure: the successes report that they were rolled back."""
+    rolled_back = RecordError(
+        "ALL_OR_NONE_OPERATION_ROLLED_BACK",
+        "Record rolled back because not all records were valid and the request was using AllOrNone header",
+    )
+    return [r if not r["success"] else save_result(None, [rolled_back]) for r in results]
 
 
 def _each_on_its_own(request: ApiRequest, operations: list[Operation | RecordError]) -> list[Result]:
@@ -111,9 +115,22 @@ def _typed(request: ApiRequest, record: Any) -> SObjectDef:
 
 
 def create_many(request: ApiRequest, params: Mapping[str, str]) -> ApiResponse:
-    """``POST /composite/sobjects``."""
+    """``POST /composite/sobjects``: the records' writes go to the store together when the service can
+    batch them (the same outcome as one by one), else one by one."""
     records, all_or_none = _records(request)
     service = request.org.records
+    items: list[tuple[SObjectDef, Any] | RecordError] = []
+    for record in records:
+        try:
+            items.append((_typed(request, record), record))
+        except RecordError as error:
+            items.append(error)
+    outcomes = service.create_each(items, request.ctx, all_or_none=all_or_none)
+    if outcomes is not None:
+        results = [save_result(o) if isinstance(o, str) else save_result(None, [o]) for o in outcomes]
+        if all_or_none and any(not r["success"] for r in results):
+            results = _rolled_back(results)
+        return ApiResponse(200, results)
 
     def plan(record: Any) -> Operation | RecordError:
         try:

@@ -88,7 +88,7 @@ def deleted(request: ApiRequest, params: Mapping[str, str]) -> ApiResponse:
 
 def register(router: Router) -> None:
     """Add the root, limits and replication routes (before the record routes they would shadow)."""
-    router.add("GET", r"", version_root)
-    router.add("GET", r"/limits", limits)
+    router.add("GET", r"", version_root, light=True)
+    router.add("GET", r"/limits", limits, light=True)
     router.add("GET", r"/sobjects/(?P<sobject>[A-Za-z][A-Za-z0-9_]*)/updated", updated)
     router.add("GET", r"/sobjects/(?P<sobject>[A-Za-z][A-Za-z0-9_]*)/deleted", deleted)

@@ -189,16 +189,16 @@ def delete_by_external_id(request: ApiRequest, params: Mapping[str, str]) -> Api
 
 
 def register(router: Router) -> None:
-    """Add the sObject routes."""
+    """Add the sObject routes (single-record reads and writes are light)."""
     obj = r"/sobjects/(?P<sobject>[A-Za-z][A-Za-z0-9_]*)"
     router.add("GET", r"/sobjects", describe_all)
     router.add("GET", obj, object_info)
-    router.add("POST", obj, create)
+    router.add("POST", obj, create, light=True)
     router.add("GET", obj + r"/describe", describe)
-    router.add("POST", obj + r"/Id", create)
-    router.add("GET", obj + r"/(?P<record_id>[^/]+)", get_record)
-    router.add("PATCH", obj + r"/(?P<record_id>[^/]+)", update_record)
-    router.add("DELETE", obj + r"/(?P<record_id>[^/]+)", delete_record)
-    router.add("GET", obj + r"/(?P<field>[^/]+)/(?P<value>[^/]+)", get_by_external_id)
-    router.add("PATCH", obj + r"/(?P<field>[^/]+)/(?P<value>[^/]+)", upsert_by_external_id)
-    router.add("DELETE", obj + r"/(?P<field>[^/]+)/(?P<value>[^/]+)", delete_by_external_id)
+    router.add("POST", obj + r"/Id", create, light=True)
+    router.add("GET", obj + r"/(?P<record_id>[^/]+)", get_record, light=True)
+    router.add("PATCH", obj + r"/(?P<record_id>[^/]+)", update_record, light=True)
+    router.add("DELETE", obj + r"/(?P<record_id>[^/]+)", delete_record, light=True)
+    router.add("GET", obj + r"/(?P<field>[^/]+)/(?P<value>[^/]+)", get_by_external_id, light=True)
+    router.add("PATCH", obj + r"/(?P<field>[^/]+)/(?P<value>[^/]+)", upsert_by_external_id, light=True)
+    router.add("DELETE", obj + r"/(?P<field>[^/]+)/(?P<value>[^/]+)", delete_by_external_id, light=True)

@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import itertools
+import random
 import time
-import uuid
 from dataclasses import dataclass, field
+
+
+def new_transaction_key() -> str:
+    """A CDC ``transactionKey``: 128 random bits as 8-4-4-4-12 hex digits, as the platform shows them
+    (``0002343d-9d90-e395-ed20-cf416ba652ad``; not a versioned UUID). Drawn from ``random`` rather than
+    ``uuid4``: every record of a non-atomic collection call is a transaction of its own."""
+    digits = f"{random.getrandbits(128):032x}"
+    return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
 
 @dataclass
@@ -24,7 +32,7 @@ class CallContext:
     user_id: str
     api_version: str
     client: str | None = None
-    transaction_key: str = field(default_factory=lambda: str(uuid.uuid4()))
+    transaction_key: str = field(default_factory=new_transaction_key)
     commit_number: int = field(default_factory=time.time_ns)
     record_changes: bool = True
     _sequence: itertools.count[int] = field(default_factory=lambda: itertools.count(1), repr=False)

@@ -109,11 +109,28 @@ class RecordRepository:
 
     def insert(self, sobject: SObjectDef, record: Record) -> None:
         """Store a new record (its ``Id`` is the document id)."""
+        body = self._with_shadows(sobject, record)
+        if not any(isinstance(record.get(name), str) for name in self._indexed[sobject.name]):
+            # No parent to link it to: one statement, atomic by itself.
+            self.store.insert(collection_name(sobject), body, doc_id=str(record["Id"]))
+            return
         with self.store.transaction():
-            self.store.insert(
-                collection_name(sobject), self._with_shadows(sobject, record), doc_id=str(record["Id"])
-            )
+            self.store.insert(collection_name(sobject), body, doc_id=str(record["Id"]))
             self._link(sobject.name, record, add=True)
+
+    def insert_many(self, items: Sequence[tuple[SObjectDef, Record]]) -> None:
+        """Store new records together (one statement per object), as ``insert`` one by one would."""
+        with self.store.transaction():
+            grouped: dict[str, tuple[list[dict[str, Any]], list[str]]] = {}
+            for sobject, record in items:
+                bodies, ids = grouped.setdefault(collection_name(sobject), ([], []))
+                bodies.append(self._with_shadows(sobject, record))
+                ids.append(str(record["Id"]))
+            for collection, (bodies, ids) in grouped.items():
+                self.store.insert_many(collection, bodies, ids=ids)
+            for sobject, record in items:
+                if any(isinstance(record.get(name), str) for name in self._indexed[sobject.name]):
+                    self._link(sobject.name, record, add=True)
 
     def replace(self, sobject: SObjectDef, record: Record) -> None:
         """Overwrite a live record with ``record`` (same ``Id``)."""

@@ -7,7 +7,8 @@ nothing behind; callers group several writes into one all-or-none transaction th
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from concord.sandbox.core.clock import Clock
@@ -23,6 +24,7 @@ from concord.sandbox.salesforce.schema.catalog import Catalog
 from concord.sandbox.salesforce.schema.fields import FieldDef, FieldType, SObjectDef
 from concord.sandbox.salesforce.values import Stored, format_datetime, to_stored
 
+_log = logging.getLogger(__name__)
 _AUDIT = frozenset({"LastModifiedDate", "LastModifiedById", "SystemModstamp", "IsDeleted"})
 
 
@@ -66,6 +68,77 @@ class RecordService:
             self.changes.append(sobject, "CREATE", record, [], ctx)
             self._after_write(sobject, record, ctx)
         return str(record["Id"])
+
+    def create_each(
+        self, items: Sequence[tuple[SObjectDef, Any] | RecordError], ctx: CallContext, *, all_or_none: bool
+    ) -> list[str | RecordError] | None:
+        """Create many records as ``create`` called for each in turn would (sObject Collections), with
+        the writes of the whole call sent to the store together.
+
+        Each item is an object and a JSON body, or the error the caller already decided for it. Without
+        ``all_or_none`` every record is its own transaction (a fresh ``ctx.new_transaction()``); with it
+        they share ``ctx`` and one failure leaves nothing written. Records are checked in order against
+        the stored data and the records accepted before them (unique values, parents), so the outcome is
+        the one-by-one outcome; nothing is written until all are checked.
+
+        Returns:
+            Per item, the new record's id or its error; ``None`` when the call needs the one-by-one path
+            (a parent given by external id, opportunity line items and their roll-up, an unexpected
+            error), in which case nothing was written.
+        """
+        try:
+            with self.repo.transaction():
+                return self._create_each(items, ctx, all_or_none)
+        except _OneByOne:
+            return None
+        except Exception:
+            # The one-by-one path meets the same error where it arises, and keeps what was written
+            # before it, as the platform does.
+            _log.debug("batched create gave way to the one-by-one path", exc_info=True)
+            return None
+
+    def _create_each(
+        self, items: Sequence[tuple[SObjectDef, Any] | RecordError], ctx: CallContext, all_or_none: bool
+    ) -> list[str | RecordError]:
+        pending = _Pending()
+        outcomes: list[str | RecordError] = []
+        accepted: list[tuple[SObjectDef, Record]] = []
+        events: list[dict[str, Any]] = []
+        for item in items:
+            if isinstance(item, RecordError):
+                outcomes.append(item)
+                continue
+            sobject, body = item
+            if sobject.name in _ROLLED_UP:
+                raise _OneByOne
+            record_ctx = ctx if all_or_none else ctx.new_transaction()
+            try:
+                if not sobject.createable:
+                    raise RecordError(
+                        "INVALID_TYPE_FOR_OPERATION", f"entity type {sobject.name} does not support create"
+                    )
+                supplied = prepare_fields(
+                    sobject, body, creating=True, catalog=self.catalog, lookup=_no_lookup
+                )
+                record = self._new_record(sobject, supplied, record_ctx, pending)
+            except RecordError as error:
+                outcomes.append(error)
+                continue
+            pending.add(sobject, record)
+            accepted.append((sobject, record))
+            event = self.changes.event(sobject, "CREATE", record, [], record_ctx)
+            if event is not None:
+                events.append(event)
+            outcomes.append(str(record["Id"]))
+        if all_or_none and any(isinstance(outcome, RecordError) for outcome in outcomes):
+            return outcomes
+        if accepted:
+            try:
+                self.repo.insert_many(accepted)
+            except DuplicateKeyError:
+                raise _OneByOne from None
+            self.changes.append_many(events)
+        return outcomes
 
     def update(
         self,
@@ -209,8 +282,14 @@ class RecordService:
             sobject, body, creating=creating, catalog=self.catalog, lookup=self.lookup_external, ignore=ignore
         )
 
-    def _new_record(self, sobject: SObjectDef, supplied: dict[str, Stored], ctx: CallContext) -> Record:
-        record: Record = {f.name: _stored_default(f) for f in sobject.fields if f.default is not None}
+    def _new_record(
+        self,
+        sobject: SObjectDef,
+        supplied: dict[str, Stored],
+        ctx: CallContext,
+        pending: _Pending | None = None,
+    ) -> Record:
+        record: Record = {f.name: _stored_default(f) for f in sobject.defaulted}
         record.update(supplied)
         now = format_datetime(self.clock.now())
         record.update(
@@ -228,15 +307,17 @@ class RecordService:
         error = missing_required(sobject, record)
         if error is not None:
             raise error
-        self._check_references(sobject, supplied)
-        self._check_unique(sobject, record)
+        self._check_references(sobject, supplied, pending)
+        self._check_unique(sobject, record, pending)
         return {k: v for k, v in record.items() if v is not None}
 
     def _stamp(self, record: Record, ctx: CallContext) -> None:
         now = format_datetime(self.clock.now())
         record.update(LastModifiedDate=now, SystemModstamp=now, LastModifiedById=ctx.user_id)
 
-    def _check_references(self, sobject: SObjectDef, supplied: Mapping[str, Stored]) -> None:
+    def _check_references(
+        self, sobject: SObjectDef, supplied: Mapping[str, Stored], pending: _Pending | None = None
+    ) -> None:
         for name, value in supplied.items():
             field_def = sobject.field(name)
             if field_def is None or field_def.type is not FieldType.REFERENCE or not isinstance(value, str):
@@ -248,17 +329,28 @@ class RecordService:
                     f"{field_def.label}: id value of incorrect type: {value}",
                     [name],
                 )
-            parent = self.repo.get(target.name, value, include_deleted=True)
+            parent = pending.records.get(value) if pending is not None else None
+            if parent is None:
+                parent = self.repo.get(target.name, value, include_deleted=True)
             if parent is None:
                 raise RecordError("INVALID_CROSS_REFERENCE_KEY", "invalid cross reference id", [name])
             if parent.get("IsDeleted"):
                 raise RecordError("ENTITY_IS_DELETED", "entity is deleted", [name])
 
-    def _check_unique(self, sobject: SObjectDef, record: Mapping[str, Stored]) -> None:
-        for field_def in sobject.fields:
+    def _check_unique(
+        self, sobject: SObjectDef, record: Mapping[str, Stored], pending: _Pending | None = None
+    ) -> None:
+        for field_def in sobject.unique_fields:
             value = record.get(field_def.name)
-            if not field_def.unique or not isinstance(value, str):
+            if not isinstance(value, str):
                 continue
+            holder = pending.holder(sobject, field_def, value) if pending is not None else None
+            if holder is not None:
+                raise RecordError(
+                    "DUPLICATE_VALUE",
+                    f"duplicate value found: {field_def.name} duplicates value on record with id: {holder}",
+                    [field_def.name],
+                )
             if field_def.external_id:
                 others = [
                     r
@@ -317,3 +409,42 @@ class RecordService:
 def _stored_default(field_def: FieldDef) -> Stored:
     default = field_def.default
     return default if isinstance(default, str | int | bool) else None
+
+
+_ROLLED_UP = frozenset({"OpportunityLineItem"})
+"""Objects whose writes change another record (the line items' amount roll-up): ``create_each`` leaves
+them to the one-by-one path."""
+
+
+class _OneByOne(Exception):
+    """``create_each`` cannot batch this call (nothing was written)."""
+
+
+def _no_lookup(sobject: SObjectDef, field_name: str, value: str) -> list[str]:
+    # A parent named by external id may be a record of the same call: the one-by-one path finds it.
+    raise _OneByOne
+
+
+class _Pending:
+    """The records a ``create_each`` call accepted so far, as later records of the call must see them."""
+
+    def __init__(self) -> None:
+        self.records: dict[str, Record] = {}
+        self._unique: dict[tuple[str, str, str], str] = {}
+
+    @staticmethod
+    def _key(sobject: SObjectDef, field_def: FieldDef, value: str) -> tuple[str, str, str]:
+        # External ids match case-insensitively (as find_by_external_id does), other unique fields exactly.
+        return (sobject.name, field_def.name, value.casefold() if field_def.external_id else value)
+
+    def holder(self, sobject: SObjectDef, field_def: FieldDef, value: str) -> str | None:
+        """The id of an accepted record holding ``value`` in the unique field ``field_def``."""
+        return self._unique.get(self._key(sobject, field_def, value))
+
+    def add(self, sobject: SObjectDef, record: Record) -> None:
+        record_id = str(record["Id"])
+        self.records[record_id] = record
+        for field_def in sobject.unique_fields:
+            value = record.get(field_def.name)
+            if isinstance(value, str):
+                self._unique[self._key(sobject, field_def, value)] = record_id

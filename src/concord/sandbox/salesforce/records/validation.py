@@ -115,11 +115,7 @@ def _nested_reference(
 
 def missing_required(sobject: SObjectDef, record: Mapping[str, Stored]) -> RecordError | None:
     """REQUIRED_FIELD_MISSING for the required fields ``record`` leaves empty, or None."""
-    missing = [
-        f.name
-        for f in sobject.fields
-        if (f.required or (not f.nillable and f.createable)) and record.get(f.name) in (None, "")
-    ]
+    missing = [name for name in sobject.required_on_create if record.get(name) in (None, "")]
     if not missing:
         return None
     return RecordError(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from enum import StrEnum
+from functools import cached_property
 
 
 class FieldType(StrEnum):
@@ -142,4 +143,24 @@ class SObjectDef:
 
     def external_id_fields(self) -> tuple[FieldDef, ...]:
         """The fields usable as external ids for upsert and lookup."""
+        return self._external_ids
+
+    # Field groups every write walks, computed once per object (the definition is immutable).
+    @cached_property
+    def _external_ids(self) -> tuple[FieldDef, ...]:
         return tuple(f for f in self.fields if f.external_id)
+
+    @cached_property
+    def unique_fields(self) -> tuple[FieldDef, ...]:
+        """The fields whose values must be unique among live records."""
+        return tuple(f for f in self.fields if f.unique)
+
+    @cached_property
+    def required_on_create(self) -> tuple[str, ...]:
+        """Names of the fields a new record must carry a non-empty value for."""
+        return tuple(f.name for f in self.fields if f.required or (not f.nillable and f.createable))
+
+    @cached_property
+    def defaulted(self) -> tuple[FieldDef, ...]:
+        """The fields with a default value."""
+        return tuple(f for f in self.fields if f.default is not None)
