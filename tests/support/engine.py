@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from concord.bootstrap import Concord, bootstrap
 from concord.domain.messages import Change
 from concord.engine.flows import Flow
+from concord.engine.ports import Clock
 from concord.settings import BreakerSettings, DeliverySettingsModel, RetrySettings, Settings
 from concord.testing.connector import Behaviour, TestConnector
 from concord.testing.ledger import Effect
@@ -27,6 +28,7 @@ def make_engine(
     flows: Sequence[Flow] = (MIRROR_FLOW,),
     worker_id: str = "embedded",
     connector: TestConnector | None = None,
+    business_clock: Clock | None = None,
 ) -> tuple[Concord, TestConnector]:
     connector = connector or TestConnector(feed=list(feed), behaviour=behaviour or Behaviour())
     settings = Settings(
@@ -44,6 +46,7 @@ def make_engine(
         sources=[MIRROR_SOURCE],
         rng=random.Random(1),
         log_to_stderr=False,
+        business_clock=business_clock,
     )
     return concord, connector
 

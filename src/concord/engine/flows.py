@@ -78,6 +78,14 @@ class StepContext:
         it ends now, when this step runs (the commands that achieved it having succeeded)."""
         self.timings.append(SlaMark(measure, subject, started_at, ended))
 
+    def run_again_at(self, moment: datetime) -> None:
+        """Run this instance again from its first step at ``moment`` on the business clock (the platforms'
+        time), even if nothing changes by then: a billing period that ends, a fee that falls due. Kept
+        when the instance completes; a run for any other reason decides again. The earliest asked wins."""
+        asked = self.state.get(RUN_AGAIN_AT)
+        if asked is None or moment < datetime.fromisoformat(asked):
+            self.state[RUN_AGAIN_AT] = moment.isoformat()
+
     @property
     def occurred_at(self) -> datetime:
         """When the change that started this instance happened at its source."""
@@ -96,6 +104,8 @@ class SlaMark:
 
 StepFn = Callable[[StepContext], Sequence[CommandSpec]]
 
+RUN_AGAIN_AT = "run_again_at"
+"""State key: when a step asked its instance to run again (``StepContext.run_again_at``)."""
 CONFIRMED = "confirmed"
 """State key of a gathering instance: business keys of its exceptions people retried."""
 INPUTS = "inputs"

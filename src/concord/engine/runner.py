@@ -16,7 +16,15 @@ from concord.domain.messages import JSON, CommandSpec, Event
 from concord.domain.ownership import owning_team
 from concord.domain.tracing import TraceContext
 from concord.engine.errors import Classification
-from concord.engine.flows import INPUTS, Flow, FlowRegistry, Gathering, StepContext, StepRefused
+from concord.engine.flows import (
+    INPUTS,
+    RUN_AGAIN_AT,
+    Flow,
+    FlowRegistry,
+    Gathering,
+    StepContext,
+    StepRefused,
+)
 from concord.engine.model import (
     Category,
     ClaimedCommand,
@@ -218,6 +226,7 @@ class FlowRunner:
         instance.state.pop("undo", None)
         instance.state.pop(REFUSED, None)
         instance.state.pop(WAITING_SINCE, None)
+        instance.state.pop(RUN_AGAIN_AT, None)
         instance.state.pop("failed_command", None)
         instance.wake_at = None
         instance.completed_at = None
@@ -292,8 +301,19 @@ class FlowRunner:
             instance.step_index += 1
         instance.status = InstanceStatus.COMPLETED
         instance.completed_at = now
+        instance.wake_at = self._run_again_at(instance, now)
         reported.completed.append((instance.business_key, _occurred_at(instance)))
         return reported
+
+    def _run_again_at(self, instance: FlowInstance, now: datetime) -> datetime | None:
+        """When a completing instance runs again, on the business clock (``Dispatcher.wake_once``), as a
+        step asked. A moment already past is dropped: the instance would run at once, and again, forever."""
+        asked = instance.state.pop(RUN_AGAIN_AT, None)
+        if asked is None:
+            return None
+        moment = datetime.fromisoformat(asked)
+        business_now = self._business_now() if self.business_clock else now
+        return moment if business_now is None or moment > business_now else None
 
     def _run_compensation(self, flow: Flow, instance: FlowInstance, now: datetime) -> Decision:
         instance.status = InstanceStatus.COMPENSATING
@@ -354,6 +374,14 @@ class FlowRunner:
             results=instance.results,
             generation=instance.generation,
         )
+
+    def _business_now(self) -> datetime | None:
+        if self.business_clock is None:
+            return None
+        try:
+            return self.business_clock.now()
+        except Exception:  # a clock read over the network: the step decides by its own facts
+            return None
 
     def _reported(self, instance: FlowInstance, context: StepContext) -> Decision:
         drafts = [

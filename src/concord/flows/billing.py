@@ -21,9 +21,10 @@ project's time entries, expenses and milestones from the PSA, and runs once a bu
 
 A period's invoice is made by the first run after the period ended, which comes with the next approvals
 (or any later change on the project); time approved for it after that is billed on the next period's
-invoice. A project whose last time was all approved before its last period ended is billed at its next
-change: a flow cannot yet ask the engine to wake it at a given time (the engine's waits are for inputs to
-settle, on Concord's clock, and a drain counts every waiting instance as work left).
+invoice. A run that leaves approved billable time waiting in a period still running asks the engine to run
+it again the day that period ends (``StepContext.run_again_at``, on the business clock), so a project whose
+last time was approved before its last period ended is invoiced then, not at a next change that may never
+come.
 
 ``subscription_billing`` follows the ERP's calendar. Subscription and managed-service fees are due when a
 period has elapsed whether or not anything happens on the project, and Concord has no clock of its own to
@@ -49,7 +50,7 @@ created from the contract's sales order, dated the day it is created) is the map
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
 from pydantic import ValidationError
 
@@ -72,7 +73,14 @@ from concord.domain.objects import (
 from concord.domain.sla import SlaMeasure
 from concord.engine.flows import BusinessRef, Flow, Report, Step, StepContext
 from concord.flows.billing_config import BillingConfig
-from concord.flows.invoicing import Billed, ProjectWork, Subscriptions, bill_project, bill_subscriptions
+from concord.flows.invoicing import (
+    Billed,
+    ProjectWork,
+    Subscriptions,
+    bill_project,
+    bill_subscriptions,
+    next_invoice_due,
+)
 from concord.flows.systems import named_systems, system_name
 
 __all__ = ["FLOW_NAME", "SUBSCRIPTION_FLOW", "billing", "billing_key", "subscription_billing"]
@@ -160,6 +168,9 @@ def billing(config: BillingConfig) -> Flow:
             names=_names([a for a in ctx.results.get("read") or [] if a.get("system") == systems.psa]),
             systems=named,
         )
+        due = next_invoice_due(contract, work, run.billed, as_of.date())
+        if due is not None:  # the period's invoice is made once it ended, even if nothing else changes
+            ctx.run_again_at(datetime.combine(due, time.min, tzinfo=UTC))
         reports = [_report(finding, read_at) for finding in run.findings]
         for report in reports:
             ctx.report(report)

@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from concord.domain.billing import (
@@ -66,6 +66,7 @@ __all__ = [
     "bill_project",
     "bill_subscriptions",
     "elapsed_periods",
+    "next_invoice_due",
 ]
 
 
@@ -146,6 +147,35 @@ def elapsed_periods(
     periods = periods_between(contract.start_date, contract.end_date, frequency)
     ended = itertools.takewhile(lambda period: period.end < today, periods)
     return [period for period in ended if after is None or period.end > after]
+
+
+def next_invoice_due(contract: Contract, work: ProjectWork, billed: Billed, today: date) -> date | None:
+    """The day a time-and-materials project is next due an invoice with nothing else changing: the day
+    after the billing period that is running on ``today`` ends, when approved billable time or expenses
+    wait to be billed (dated up to that end). None when nothing waits, when the contract has no period
+    left, or when it is not billed on time and materials."""
+    frequency = contract.billing_plan.frequency
+    if contract.billing_plan.basis is not BillingBasis.TIME_AND_MATERIALS_PERIOD or frequency is None:
+        return None
+    running = next(
+        (p for p in periods_between(contract.start_date, contract.end_date, frequency) if p.end >= today),
+        None,
+    )
+    if running is None:
+        return None
+    records = itertools.chain(
+        ((t.work_date, t.status is TimeEntryStatus.APPROVED, t.billable, t.global_id) for t in work.entries),
+        (
+            (i.expense_date, i.status is ExpenseStatus.APPROVED, i.billable, i.global_id)
+            for i in work.expenses
+        ),
+    )
+    waiting = [
+        day
+        for day, approved, billable, global_id in records
+        if approved and billable and global_id not in billed.sources and day <= running.end
+    ]
+    return running.end + timedelta(days=1) if waiting else None
 
 
 def bill_project(

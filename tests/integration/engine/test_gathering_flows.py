@@ -205,3 +205,60 @@ def test_a_record_that_moves_to_another_group_leaves_the_one_that_held_it(store_
         holders = sorted(tx.conn.execute(select(gathered_records.c.instance_id)).scalars())
     assert holders == [BY_FIELD.instance_id(group) for group in ("A", "A", "B")]
     concord.close()
+
+
+class _BusinessClock:
+    """The platforms' clock, moved by the test."""
+
+    def __init__(self, now: datetime) -> None:
+        self.moment = now
+
+    def now(self) -> datetime:
+        return self.moment
+
+
+PERIOD_END = START + timedelta(days=7)
+
+
+def _total_then_wait_for_the_period(ctx: StepContext) -> Sequence[CommandSpec]:
+    # Like a billing run: act on what is there, and ask to run again when the period ends.
+    ctx.run_again_at(PERIOD_END)
+    amount = sum((Decimal(r["amount"]) for r in ctx.inputs), Decimal(0))
+    payload = {"key": ctx.flow_key, "version": ctx.generation, "amount": str(amount)}
+    return [CommandSpec(SYSTEM, "upsert", OBJECT, payload)]
+
+
+SCHEDULED = Flow(
+    name="gather_until_period_end",
+    triggers=frozenset({f"{OBJECT}Changed"}),
+    steps=(Step("total", _total_then_wait_for_the_period),),
+    key=lambda event: "all",
+    business=lambda event: BusinessRef("TestGroup", "TestGroup:all", "everything"),
+    gather=Gathering(quiet_s=0.05, max_wait_s=1.0),
+)
+
+
+def test_a_step_can_ask_its_instance_to_run_again_when_the_business_clock_reaches_a_moment(
+    store_url: str,
+) -> None:
+    clock = _BusinessClock(START)
+    feed = [_change("R001", 1, "1.00", at=1), _change("R002", 1, "2.00", at=2)]
+    concord, connector = make_engine(store_url, feed, flows=(SCHEDULED,), business_clock=clock)
+    _run(concord)  # idle does not wait for a run scheduled a week ahead
+    assert [u["version"] for u in _upserts(connector.ledger.effects())["all"]] == [1]
+    with concord.store.transaction() as tx:
+        (instance,) = tx.instances.list()
+    assert instance.status.value == "completed" and instance.wake_at == PERIOD_END
+
+    _run(concord)  # the business clock has not moved: nothing runs
+    assert len(_upserts(connector.ledger.effects())["all"]) == 1
+
+    clock.moment = PERIOD_END
+    asyncio.run(concord.worker.dispatch_once())  # the period ended: the instance runs again, unchanged
+    _run(concord)
+    runs = _upserts(connector.ledger.effects())["all"]
+    assert [(u["version"], u["amount"]) for u in runs] == [(1, "3.00"), (2, "3.00")]
+    with concord.store.transaction() as tx:
+        (instance,) = tx.instances.list()
+    assert instance.wake_at is None, "a moment already past is not asked for again (it would loop)"
+    concord.close()

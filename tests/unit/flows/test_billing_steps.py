@@ -7,7 +7,7 @@ from datetime import date
 from typing import Any
 
 from concord.domain.messages import JSON
-from concord.engine.flows import INPUTS, Flow, StepContext
+from concord.engine.flows import INPUTS, RUN_AGAIN_AT, Flow, StepContext
 from concord.flows.billing import BILLED, billing, billing_key, subscription_billing
 from concord.flows.billing_config import BillingConfig
 from unit.domain.rule_facts import entry, subscription_contract, tm_contract
@@ -35,14 +35,14 @@ def _step(name: str, ctx: StepContext) -> list[Any]:
     return list(FLOW.steps[FLOW.step_index(name)].run(ctx))
 
 
-def _project() -> JSON:
+def _project(at: str = READ_AT) -> JSON:
     record = {"contract_id": CONTRACT_ID, "name": "Globex ERP rollout"}
     return {
         "system": "netsuite",
         "global_id": PROJECT_ID,
         "found": True,
         "record": record,
-        "read_at": READ_AT,
+        "read_at": at,
     }
 
 
@@ -126,6 +126,29 @@ def test_a_period_is_billed_by_the_platforms_day_when_their_stamps_run_ahead_of_
     read = _context([april, may], read=[project], read_contract=[_contract()])
     [upsert] = _step("bill", read)
     assert upsert.payload["period_end"] == "2026-04-30"
+
+
+def test_a_run_with_time_waiting_in_the_running_period_asks_to_run_again_when_the_period_ends() -> None:
+    """A project whose last time was approved before its period ended is invoiced when the period ends,
+    not at its next change (which may never come): the run asks the engine to run it again then."""
+    april = entry(work_date=date(2026, 4, 10))
+    early = _context([april], read=[_project()], read_contract=[_contract()])
+    assert _step("bill", early) == []  # April 2: the period is running
+    assert early.state[RUN_AGAIN_AT] == "2026-05-01T00:00:00+00:00"
+
+    on_time = _context(
+        [april],
+        read=[_project(at="2026-05-01T00:00:05+00:00")],
+        read_contract=[_contract(read_at="2026-05-01T00:00:05+00:00")],
+    )
+    [upsert] = _step("bill", on_time)  # the engine ran it again on May 1: April's invoice
+    assert upsert.payload["period_end"] == "2026-04-30"
+    assert RUN_AGAIN_AT not in on_time.state  # nothing waits any more
+
+    unbillable = _context(
+        [entry(work_date=date(2026, 4, 10), billable=False)], read=[_project()], read_contract=[_contract()]
+    )
+    assert _step("bill", unbillable) == [] and RUN_AGAIN_AT not in unbillable.state
 
 
 def test_subscription_fees_are_billed_by_the_platforms_day_when_their_stamps_run_ahead() -> None:

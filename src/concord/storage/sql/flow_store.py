@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, and_, false, func, or_, select
 
 from concord.engine.model import FlowInstance, InstanceStatus
 from concord.storage.sql.bulk import insert_many, update_many
@@ -44,16 +44,21 @@ class FlowInstances:
         """One instance, locked."""
         return self.get_many([instance_id]).get(instance_id)
 
-    def due(self, now: datetime, limit: int) -> list[FlowInstance]:
-        """Waiting instances whose wake time has come, earliest first, locked (skipping rows another
-        worker holds, on PostgreSQL)."""
+    def due(self, now: datetime, limit: int, business_now: datetime | None = None) -> list[FlowInstance]:
+        """Instances whose wake time has come, earliest first, locked (skipping rows another worker holds,
+        on PostgreSQL): waiting ones (gathering flows) by ``now``, completed ones a step asked to run again
+        by ``business_now`` (the business clock; none are due without it)."""
+        c = flow_instances.c
+        waiting = and_(c.status == InstanceStatus.WAITING.value, c.wake_at <= now)
+        scheduled = (
+            and_(c.status == InstanceStatus.COMPLETED.value, c.wake_at <= business_now)
+            if business_now is not None
+            else false()
+        )
         query = (
-            select(*(flow_instances.c[name] for name in _COLUMNS))
-            .where(
-                flow_instances.c.wake_at <= now,
-                flow_instances.c.status == InstanceStatus.WAITING.value,
-            )
-            .order_by(flow_instances.c.wake_at)
+            select(*(c[name] for name in _COLUMNS))
+            .where(c.wake_at.is_not(None), or_(waiting, scheduled))
+            .order_by(c.wake_at)
             .limit(limit)
             .with_for_update(skip_locked=True)
         )
