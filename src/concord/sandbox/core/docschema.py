@@ -74,11 +74,13 @@ class Doc:
 
 @dataclass(frozen=True, slots=True)
 class CollectionSpec:
-    """How a collection is stored: its id kind and its unique secondary keys (top-level fields)."""
+    """How a collection is stored: its id kind, its unique secondary keys (top-level fields), and whether
+    it has the ``(modified_at, id)`` index that change queries (``DocStore.changed``) use."""
 
     name: str
     id_kind: IdKind = "int"
     unique: tuple[str, ...] = ()
+    change_index: bool = True
 
     @property
     def table(self) -> str:
@@ -93,10 +95,14 @@ class CollectionSpec:
     def ddl(self) -> list[str]:
         """Statements that create the table and its indexes (idempotent)."""
         id_column = "id INTEGER PRIMARY KEY" if self.id_kind == "int" else "id TEXT PRIMARY KEY NOT NULL"
+        index = f'"ix_{self.name}__modified"'
         statements = [
             f"CREATE TABLE IF NOT EXISTS {self.table} ({id_column}, body TEXT NOT NULL, "
             "created_at INTEGER NOT NULL, modified_at INTEGER NOT NULL, deleted_at INTEGER)",
-            f'CREATE INDEX IF NOT EXISTS "ix_{self.name}__modified" ON {self.table} (modified_at, id)',
+            f"CREATE INDEX IF NOT EXISTS {index} ON {self.table} (modified_at, id)"
+            if self.change_index
+            # A file written before the collection gave up the index loses it (it only costs writes).
+            else f"DROP INDEX IF EXISTS {index}",
         ]
         for key in self.unique:
             # A partial index: soft-deleted documents free their key, as on the real platforms.

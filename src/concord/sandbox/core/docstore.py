@@ -29,7 +29,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, cast
 
 from concord.sandbox.core.clock import Clock
 from concord.sandbox.core.docschema import (
@@ -79,7 +79,12 @@ class DocStore:
     # -- schema ---------------------------------------------------------------------------------------
 
     def define(
-        self, collection: str, *, id_kind: IdKind = "int", unique: Sequence[str] = ()
+        self,
+        collection: str,
+        *,
+        id_kind: IdKind = "int",
+        unique: Sequence[str] = (),
+        change_index: bool = True,
     ) -> CollectionSpec:
         """Create ``collection`` if needed (idempotent) and remember how it is stored.
 
@@ -88,8 +93,11 @@ class DocStore:
             id_kind: ``"int"`` for integer ids (auto-assigned when not given) or ``"str"`` for
                 caller-given ids.
             unique: Top-level fields whose values must be unique among live documents (external ids).
+            change_index: Keep the ``(modified_at, id)`` index that makes ``changed`` fast. An append-only
+                log read in id order may do without it: every insert then writes one index fewer
+                (``changed`` still answers, by scanning).
         """
-        spec = CollectionSpec(check_collection_name(collection), id_kind, tuple(unique))
+        spec = CollectionSpec(check_collection_name(collection), id_kind, tuple(unique), change_index)
         with self.transaction():
             self._will_write()
             for statement in spec.ddl():
@@ -374,11 +382,24 @@ class DocStore:
         include_deleted: bool = False,
         limit: int | None = None,
         offset: int = 0,
+        after: DocId | None = None,
     ) -> list[Doc]:
-        """Documents ordered by id, optionally filtered by equality on top-level fields, paged."""
+        """Documents ordered by id, optionally filtered by equality on top-level fields, paged; ``after``
+        keeps those whose id is greater (a seek on the primary key, unlike ``offset``)."""
         spec = self._spec(collection)
         clauses, params = self._filters(include_deleted, where)
+        if after is not None:
+            clauses.append("id > ?")
+            params.append(after)
         return self._many(spec, clauses, params, "id", limit, offset)
+
+    def last_id(self, collection: str) -> DocId | None:
+        """The greatest id in ``collection``, soft-deleted documents included (``None`` when empty). In an
+        integer collection the next auto-assigned id is one more."""
+        spec = self._spec(collection)
+        with self._lock:
+            (highest,) = self._conn.execute(f"SELECT max(id) FROM {spec.table}").fetchone()
+        return cast(DocId | None, highest)
 
     def count(self, collection: str, *, where: Where | None = None, include_deleted: bool = False) -> int:
         """How many documents match."""

@@ -3,6 +3,7 @@ foreground until interrupted."""
 
 from __future__ import annotations
 
+import gc
 import signal
 import socket
 import threading
@@ -165,6 +166,7 @@ def serve_foreground(
             running.append(start_in_thread(binding.app, binding.host, binding.port))
         if on_ready is not None:
             on_ready(running)
+        _settle_heap()
         while not stop.wait(0.5):
             if not all(server.running for server in running):
                 break
@@ -173,3 +175,18 @@ def serve_foreground(
             server.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _settle_heap() -> None:
+    """Leave the start-up heap (FastAPI, pydantic, the catalogues: long-lived) out of the collector's
+    full passes, and let it run less often: a batch request allocates thousands of short-lived
+    containers, and with the default threshold the collector ran several times per request. This is
+    the serving process's own setting (``serve_foreground`` owns the process); threads started by tests
+    do not call it."""
+    gc.collect()
+    gc.freeze()
+    gen0, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(max(gen0, _GEN0_THRESHOLD), gen1, gen2)
+
+
+_GEN0_THRESHOLD = 10_000

@@ -16,6 +16,8 @@ _BASE62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 _CHECKSUM_ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ012345"
 _POD = "8d"
 _SERIAL_LENGTH = 10
+_LOW_DIGITS = 5
+_LOW_SPAN = 62**_LOW_DIGITS
 
 
 _UPPER_AS_BIT = str.maketrans({chr(code): "1" if "A" <= chr(code) <= "Z" else "0" for code in range(128)})
@@ -91,11 +93,22 @@ class IdGenerator:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._last = 0
+        # The id up to its last five characters changes about once a minute (62**5 microseconds), so
+        # its text and its checksum character for characters 6-10 are kept for the current stretch.
+        self._head: tuple[str, int, str, str] = ("", -1, "", "")
 
     def new_id(self, key_prefix: str) -> str:
         """Return a fresh id for an object whose key prefix is ``key_prefix`` (three characters)."""
         with self._lock:
             serial = max(self._last + 1, time.time_ns() // 1000)
             self._last = serial
-        id15 = key_prefix + _POD + _base62(serial, _SERIAL_LENGTH)
-        return id15 + checksum_suffix(id15)
+        high, low = divmod(serial, _LOW_SPAN)
+        head = self._head
+        if head[0] != key_prefix or head[1] != high:
+            start = key_prefix + _POD + _base62(high, _SERIAL_LENGTH - _LOW_DIGITS)
+            suffix = checksum_suffix(start + "00000")
+            head = (key_prefix, high, start, suffix[:2])
+            self._head = head
+        tail = _base62(low, _LOW_DIGITS)
+        bits = tail.translate(_UPPER_AS_BIT)
+        return head[2] + tail + head[3] + _CHECKSUM_ALPHABET[int(bits[::-1], 2)]

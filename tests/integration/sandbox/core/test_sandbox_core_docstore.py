@@ -328,3 +328,41 @@ def test_a_failed_write_inside_a_level_keeps_the_earlier_writes_of_the_transacti
             store.insert_many("projects", [{"code": "x"}, {"code": "kept"}])
 
     assert _codes(store) == ["kept", "also kept"]
+
+
+def test_scan_after_seeks_past_an_id_and_last_id_sees_deleted_documents(store: DocStore) -> None:
+    assert store.last_id("projects") is None
+    for code in ("a", "b", "c", "d"):
+        store.insert("projects", {"code": code})
+    store.insert("projects", {"code": "far"}, doc_id=10)
+    store.delete("projects", 10)
+    assert [doc.data["code"] for doc in store.scan("projects", after=2)] == ["c", "d"]
+    assert [doc.id for doc in store.scan("projects", after=2, include_deleted=True, limit=2)] == [3, 4]
+    assert store.last_id("projects") == 10
+    assert store.insert("projects", {"code": "next"}).id == 11
+    store.insert("accounts", {"ext_id": "x"}, doc_id="b")
+    store.insert("accounts", {"ext_id": "y"}, doc_id="a")
+    assert store.last_id("accounts") == "b"
+    assert [doc.id for doc in store.scan("accounts", after="a")] == ["b"]
+
+
+def test_a_collection_without_change_index_drops_it_and_still_answers_change_queries(
+    tmp_path: Path, clock: Clock
+) -> None:
+    path = tmp_path / "log.db"
+    first = DocStore(path, clock=clock)
+    first.define("log", id_kind="int")
+    first.insert("log", {"n": 1})
+    first.close()
+
+    def indexes(docs: DocStore) -> list[str]:
+        sql = "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'doc_log'"
+        rows = docs._conn.execute(sql)
+        return [name for (name,) in rows]
+
+    second = DocStore(path, clock=clock)
+    second.define("log", id_kind="int", change_index=False)
+    assert indexes(second) == []
+    clock.advance(timedelta(seconds=5))
+    second.insert("log", {"n": 2})
+    assert [doc.data["n"] for doc in second.changed("log", since=T0 + timedelta(seconds=1))] == [2]

@@ -14,7 +14,6 @@ from sf_support import Org
 
 from concord.sandbox.core.settings import EmulatorSettings
 from concord.sandbox.salesforce import create_app
-from concord.sandbox.salesforce.cdc import COLLECTION
 from concord.sandbox.salesforce.errors import RecordError
 from concord.sandbox.salesforce.org import SalesforceOrg
 from concord.sandbox.salesforce.records.context import CallContext
@@ -121,12 +120,27 @@ def normalized(org: SalesforceOrg, outcomes: list[Outcome], refs: dict[str, str]
     }
     keys: dict[str, int] = {}
     events = []
-    for doc in org.state.store.scan(COLLECTION):
-        header = dict(doc.data["payload"]["ChangeEventHeader"])
+    for replay_id, entity, payload in org.changes.stored():
+        header = dict(payload["ChangeEventHeader"])
         header["transactionKey"] = keys.setdefault(header["transactionKey"], len(keys))
         header.pop("commitNumber")
-        events.append(text({**doc.data["payload"], "ChangeEventHeader": header}))
-    return [shown, stored, events]
+        events.append(text((replay_id, entity, {**payload, "ChangeEventHeader": header})))
+    # What a subscriber pulls: every event through the transport's reader, rendered.
+    pulled = org.changes.read(None, 0, 10_000)
+    rendered = [text(event) for event in _without_commit_parts(pulled.events)]
+    return [shown, stored, events, rendered, pulled.latest_replay_id]
+
+
+def _without_commit_parts(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    keys: dict[str, int] = {}
+    out = []
+    for event in events:
+        header = dict(event["data"]["payload"]["ChangeEventHeader"])
+        header["transactionKey"] = keys.setdefault(header["transactionKey"], len(keys))
+        header.pop("commitNumber")
+        payload = {**event["data"]["payload"], "ChangeEventHeader": header}
+        out.append({**event, "data": {**event["data"], "payload": payload}})
+    return out
 
 
 def valid_batch(org: SalesforceOrg, refs: dict[str, str]) -> list[tuple[SObjectDef, Any] | RecordError]:

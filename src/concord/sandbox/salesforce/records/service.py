@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
 from concord.sandbox.core.clock import Clock
@@ -21,10 +22,11 @@ from concord.sandbox.salesforce.records.derived import apply_derived, rolled_up_
 from concord.sandbox.salesforce.records.repository import Record, RecordRepository
 from concord.sandbox.salesforce.records.validation import missing_required, prepare_fields
 from concord.sandbox.salesforce.schema.catalog import Catalog
-from concord.sandbox.salesforce.schema.fields import FieldDef, FieldType, SObjectDef
+from concord.sandbox.salesforce.schema.fields import FieldDef, SObjectDef
 from concord.sandbox.salesforce.values import Stored, format_datetime, to_stored
 
 _log = logging.getLogger(__name__)
+_MILLISECOND = timedelta(milliseconds=1)
 _AUDIT = frozenset({"LastModifiedDate", "LastModifiedById", "SystemModstamp", "IsDeleted"})
 
 
@@ -44,6 +46,8 @@ class RecordService:
         self.clock = clock
         self.ids = id_generator
         self.changes = changes
+        self._default_values: dict[str, dict[str, Stored]] = {}
+        self._last_now: tuple[datetime, datetime, str] | None = None
 
     # -- create / update / upsert ---------------------------------------------------------------------
 
@@ -289,20 +293,19 @@ class RecordService:
         ctx: CallContext,
         pending: _Pending | None = None,
     ) -> Record:
-        record: Record = {f.name: _stored_default(f) for f in sobject.defaulted}
+        record: Record = dict(self._defaults(sobject))
         record.update(supplied)
-        now = format_datetime(self.clock.now())
-        record.update(
-            Id=self.ids.new_id(sobject.key_prefix),
-            IsDeleted=False,
-            CreatedDate=now,
-            CreatedById=ctx.user_id,
-            LastModifiedDate=now,
-            LastModifiedById=ctx.user_id,
-            SystemModstamp=now,
-        )
-        if sobject.field("OwnerId") is not None and not record.get("OwnerId"):
-            record["OwnerId"] = ctx.user_id
+        now = self._now_text()
+        user_id = ctx.user_id
+        record["Id"] = self.ids.new_id(sobject.key_prefix)
+        record["IsDeleted"] = False
+        record["CreatedDate"] = now
+        record["CreatedById"] = user_id
+        record["LastModifiedDate"] = now
+        record["LastModifiedById"] = user_id
+        record["SystemModstamp"] = now
+        if sobject.owned and not record.get("OwnerId"):
+            record["OwnerId"] = user_id
         apply_derived(sobject.name, record, supplied)
         error = missing_required(sobject, record)
         if error is not None:
@@ -311,6 +314,26 @@ class RecordService:
         self._check_unique(sobject, record, pending)
         return {k: v for k, v in record.items() if v is not None}
 
+    def _defaults(self, sobject: SObjectDef) -> dict[str, Stored]:
+        """The stored defaults a new record of ``sobject`` starts from (computed once per object)."""
+        defaults = self._default_values.get(sobject.name)
+        if defaults is None:
+            defaults = {f.name: _stored_default(f) for f in sobject.defaulted}
+            self._default_values[sobject.name] = defaults
+        return defaults
+
+    def _now_text(self) -> str:
+        """``format_datetime`` of the clock's now. The text shows milliseconds, so the text of the last
+        millisecond is kept with its bounds: the records of one call mostly fall within a few."""
+        now = self.clock.now()
+        last = self._last_now
+        if last is not None and last[0] <= now < last[1]:
+            return last[2]
+        start = now.replace(microsecond=now.microsecond - now.microsecond % 1000)
+        text = format_datetime(now)
+        self._last_now = (start, start + _MILLISECOND, text)
+        return text
+
     def _stamp(self, record: Record, ctx: CallContext) -> None:
         now = format_datetime(self.clock.now())
         record.update(LastModifiedDate=now, SystemModstamp=now, LastModifiedById=ctx.user_id)
@@ -318,9 +341,10 @@ class RecordService:
     def _check_references(
         self, sobject: SObjectDef, supplied: Mapping[str, Stored], pending: _Pending | None = None
     ) -> None:
+        references = sobject.reference_fields
         for name, value in supplied.items():
-            field_def = sobject.field(name)
-            if field_def is None or field_def.type is not FieldType.REFERENCE or not isinstance(value, str):
+            field_def = references.get(name)
+            if field_def is None or not isinstance(value, str):
                 continue
             target = self.catalog.for_id(value)
             if target is None or target.name != field_def.reference_to:

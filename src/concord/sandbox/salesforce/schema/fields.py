@@ -164,3 +164,13 @@ class SObjectDef:
     def defaulted(self) -> tuple[FieldDef, ...]:
         """The fields with a default value."""
         return tuple(f for f in self.fields if f.default is not None)
+
+    @cached_property
+    def reference_fields(self) -> dict[str, FieldDef]:
+        """The reference fields by canonical name (every write checks the parents they name)."""
+        return {f.name: f for f in self.fields if f.type is FieldType.REFERENCE}
+
+    @cached_property
+    def owned(self) -> bool:
+        """Whether records have an ``OwnerId`` (defaulted to the caller on create)."""
+        return self.field("OwnerId") is not None
