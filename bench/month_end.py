@@ -21,9 +21,9 @@ administrator (user 1, so never the person who logged the time); NetSuite's ``Re
 makes the periods, the customer, one job per project and the employees (with ``externalId``). Concord's
 cross-reference then links each project and employee across the two systems.
 
-The emulators run in this process (threads); Concord runs in a child process per profile, so that the
-two get a core each, and the peak RSS is Concord's own. Measured, from ``worker.run(until_idle=True)``
-until it returns:
+The firm's posting policy (``POLICY``) is printed first. The emulators run in this process (threads);
+Concord runs in a child process per profile, so that the two get a core each, and the peak RSS is
+Concord's own. Measured, from ``worker.run(until_idle=True)`` until it returns:
 
 - entries/s: approved entries over the time to idle, end to end (polling Kantata, recording, gathering,
   the reads, the postings written to NetSuite);
@@ -31,8 +31,9 @@ until it returns:
   emulator created the live journal entry that holds the entry (its ``createdDate``, read at the
   emulator store's microsecond precision rather than the REST field's second);
 - peak RSS of the Concord process (``VmHWM``, which is ``ru_maxrss`` without what Linux carries over
-  from the parent across ``exec``), and the share of a core it kept busy;
-- the platform requests each emulator answered (its request log), by kind, and how many it refused.
+  from the parent across ``exec``), the share of a core it kept busy and its CPU time per entry;
+- the platform requests each emulator answered (its request log), by kind with the time it spent answering
+  them (summed, so concurrent requests overlap), and how many it refused.
 
 Under ``realistic`` (the emulators' realistic profile: latency, concurrency limits, Kantata's per-minute
 budget; Concord's connectors keep their production defaults) the run also shows the ceiling of posting
@@ -106,6 +107,10 @@ granularity: per_period
 closed_period: redate
 settle: {quiet_s: 0.2, max_wait_s: 2}
 """
+"""The firm's time posting policy (printed with the figures): a summary per project, employee, billability
+and period, which is what a firm that approves at month end chooses (the shipped default is per day); time
+in a closed period is re-dated. The settle times are shorter than the shipped 5 s / 60 s, so that a burst
+is posted as soon as its approvals stop arriving rather than after a production-sized quiet period."""
 
 
 # -- the firm ------------------------------------------------------------------------------------------
@@ -510,8 +515,11 @@ def traffic(server: RunningServer) -> str:
     state: SandboxState = server.app.state.sandbox
     records = state.requests.snapshot()
     kinds = Counter(f"{r.method} {_resource(r.path)}" for r in records)
+    busy: Counter[str] = Counter()
+    for r in records:
+        busy[f"{r.method} {_resource(r.path)}"] += r.duration_ms / 1000
     refused = sum(1 for r in records if r.status == 429)
-    shown = ", ".join(f"{kind} {n}" for kind, n in kinds.most_common(4))
+    shown = ", ".join(f"{kind} {n} ({busy[kind]:.1f} s)" for kind, n in kinds.most_common(4))
     return f"{len(records)} requests ({shown}; {refused} refused with 429)"
 
 
@@ -588,6 +596,7 @@ def report(profile: str, firm: Firm, run: Run, verdict: Verdict, calls: str) -> 
         "p50_s": round(percentile(verdict.latencies, 0.50), 2),
         "p99_s": round(percentile(verdict.latencies, 0.99), 2),
         "peak_rss_mb": round(run.peak_rss_mb, 1),
+        "cpu_ms_per_entry": round(1000 * run.cpu_s / count, 3),
         "journals": verdict.journals,
         "reconciled": not verdict.problems,
     }
@@ -595,7 +604,8 @@ def report(profile: str, firm: Firm, run: Run, verdict: Verdict, calls: str) -> 
     say(
         f"{count} entries posted in {result['elapsed_s']} s: {result['entries_per_s']} entries/s; "
         f"approved-to-posted p50 {result['p50_s']} s, p99 {result['p99_s']} s; peak RSS "
-        f"{result['peak_rss_mb']} MB; Concord busy {run.cpu_s / run.elapsed_s:.0%} of a core"
+        f"{result['peak_rss_mb']} MB; Concord busy {run.cpu_s / run.elapsed_s:.0%} of a core, "
+        f"{result['cpu_ms_per_entry']} ms of CPU per entry"
     )
     exceptions = len(run.open_exceptions)
     say(f"{verdict.journals} journal entries ({verdict.reversals} reversed); open exceptions: {exceptions}")
@@ -635,6 +645,8 @@ def main() -> None:
         f"approved time entries, profiles {', '.join(profiles)}",
         flush=True,
     )
+    policy = ", ".join(line.replace(": ", " ") for line in POLICY.strip().splitlines())
+    print(f"posting policy: {policy} (one NetSuite journal entry per posting)", flush=True)
     firm = make_firm(count)
     results = {profile: measure(profile, firm, args.cprofile) for profile in profiles}
     reconciled = all(r["reconciled"] for r in results.values())

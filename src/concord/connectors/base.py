@@ -23,6 +23,8 @@ platform's records and the engine's canonical changes and commands lives here, o
 
 from __future__ import annotations
 
+import asyncio
+import time
 from abc import ABC, abstractmethod
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from datetime import datetime, timedelta
@@ -42,6 +44,7 @@ from concord.connectors.platform import (
     PolledPage,
     PolledRecord,
     StoredCursor,
+    TailingStream,
     WriteOutcome,
     failure_of,
 )
@@ -140,6 +143,15 @@ class PlatformConnector(ABC):
     by stamp, so records changed during the pass move ahead of it and are read there (a poll paging by
     offset would skip the records that shift below it)."""
 
+    tails_passes: bool = False
+    """Whether a pass that caught up stays open too (with ``continues_passes``; its poll is a
+    ``TailingStream``): the next ``detect`` reads what was stamped after the high-water stamp instead of
+    the whole overlap window again, which after a burst would re-read every record of the burst at every
+    poll. The window is read in full again once ``rescan`` (a quarter of the overlap) has passed since the
+    last full read ended (without tailing, the next one starts at once), and the poll keeps a window wider
+    by as much (``window``), so a record committed within ``overlap`` of its stamp is still caught, as it is
+    without tailing."""
+
     def __init__(
         self, name: str, services: ConnectorServices, client: Any, *, overlap: timedelta | None = None
     ) -> None:
@@ -147,6 +159,8 @@ class PlatformConnector(ABC):
         self.services = services
         self.client = client
         self.overlap = self.default_overlap if overlap is None else overlap
+        self.rescan = self.overlap / 4
+        """How often a tailing pass reads its whole overlap window again (``tails_passes``)."""
         self.scope = MappingScope(services, self.platform, name)
         self._passes: dict[str, tuple[str | None, int, AsyncGenerator[PolledPage, None]]] = {}
         """Per object, the poll a pass keeps open: (the cursor it handed out, page size, its pages)."""
@@ -195,6 +209,42 @@ class PlatformConnector(ABC):
         same fields and related records, so the same mapping applies); ids the platform does not hold
         (deleted, never there) are left out."""
         raise CannotEncode(f"{self.name} cannot read {mapping.platform_object} records by id")
+
+    @property
+    def window(self) -> timedelta:
+        """How far below its high-water mark a poll looks again: the overlap, widened by the interval
+        between full re-reads where a pass tails (``tails_passes``)."""
+        return self.overlap + self.rescan if self.tails_passes else self.overlap
+
+    async def _tailing(
+        self, mapping: ObjectMapping, cursor: str | None, page_size: int
+    ) -> AsyncGenerator[PolledPage, None]:
+        """``stream``, except that a pass that caught up reads on (``tails_passes``) instead of ending."""
+        poll = self.open_poll(mapping, cursor, Priority.NORMAL)
+        if not isinstance(poll, TailingStream):
+            raise TypeError(f"{self.name} tails its passes, but its poll cannot read on")
+        window_read: float | None = None
+        """When the last full read of the window (the pass itself, then each re-read) ended; None while
+        one runs."""
+        cursor_text: str | None = None
+        try:
+            while True:
+                found = await poll.take(page_size)
+                records = [self.polled(mapping, item) for item in found]
+                if found or cursor_text is None:  # nothing handed out: the cursor is what it was
+                    cursor_text = poll.cursor.encode()
+                if not poll.more and window_read is None:
+                    window_read = time.monotonic()
+                yield PolledPage(records, cursor_text, bool(poll.more))
+                if not poll.more:
+                    assert window_read is not None
+                    if time.monotonic() - window_read >= self.rescan.total_seconds():
+                        window_read = None
+                        await poll.again(tail=False)
+                    else:
+                        await poll.again(tail=True)
+        finally:
+            await poll.aclose()
 
     @abstractmethod
     def cursor_since(self, moment: datetime) -> str:
@@ -261,7 +311,7 @@ class PlatformConnector(ABC):
         except BaseException:
             await pages.aclose()
             raise
-        if page.more and self.continues_passes:
+        if self.continues_passes and (page.more or self.tails_passes):
             self._passes[object_type] = (page.next_cursor, limit, pages)
         else:
             await pages.aclose()
@@ -276,6 +326,8 @@ class PlatformConnector(ABC):
             if expected == cursor and held_limit == limit:
                 return pages
             await pages.aclose()
+        if self.tails_passes:
+            return self._tailing(mapping, cursor, limit)
         return self.stream(mapping, cursor, limit)
 
     def changes(self, mapping: ObjectMapping, records: Sequence[PolledRecord]) -> list[Change]:
@@ -326,15 +378,24 @@ class PlatformConnector(ABC):
     # -- act ---------------------------------------------------------------------------------------
 
     async def execute(self, commands: Sequence[CommandEnvelope]) -> Sequence[Outcome]:
+        """Carry out a batch, grouped by action and object; the groups run side by side (the engine
+        claims commands together only when no order binds them, and the governor keeps the calls within
+        the platform's limits), so a run's reads of periods, projects and people take one round trip."""
         outcomes: list[Outcome | None] = [None] * len(commands)
         groups: dict[tuple[str, str], list[int]] = {}
         for index, command in enumerate(commands):
             groups.setdefault((command.action, command.object_type), []).append(index)
-        for (action, object_type), indexes in groups.items():
-            batch = [commands[i] for i in indexes]
-            for i, outcome in zip(
-                indexes, await self._execute_group(action, object_type, batch), strict=True
-            ):
+        answers = await asyncio.gather(
+            *(
+                self._execute_group(action, object_type, [commands[i] for i in indexes])
+                for (action, object_type), indexes in groups.items()
+            ),
+            return_exceptions=True,
+        )
+        for indexes, answer in zip(groups.values(), answers, strict=True):
+            if isinstance(answer, BaseException):
+                raise answer  # as a whole batch's failure, once every group has finished
+            for i, outcome in zip(indexes, answer, strict=True):
                 outcomes[i] = outcome
         return [o if o is not None else Failed(Classification(True, "no outcome")) for o in outcomes]
 
@@ -357,11 +418,12 @@ class PlatformConnector(ABC):
         # Where each record already is in this system: one look-up for the batch, not one per record.
         gids = [str(c.payload.get("global_id") or "") for c in commands]
         known = self.services.xref.system_ids([g for g in gids if g], self.name, mapping.canonical)
-        for index, command in enumerate(commands):
-            try:
-                sendable.append((index, self._prepare(action, mapping, command, known)))
-            except (CannotEncode, Rejected) as error:
-                outcomes[index] = Failed(self.classify(error), str(error))
+        with self.scope.batch():
+            for index, command in enumerate(commands):
+                try:
+                    sendable.append((index, self._prepare(action, mapping, command, known)))
+                except (CannotEncode, Rejected) as error:
+                    outcomes[index] = Failed(self.classify(error), str(error))
         if sendable:
             writes = [w for _, w in sendable]
             if action == "upsert":

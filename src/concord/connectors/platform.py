@@ -5,10 +5,11 @@ that pass between a platform's polls and writes and the shared connector logic i
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 from concord.connectors.http.errors import translate
 from concord.engine.errors import ConcordError, TransientError
@@ -63,6 +64,8 @@ class MappingScope:
         # A platform id, once linked, keeps its global id (a merge leaves an alias that still resolves),
         # so references repeated on every record of a page (project, person) are looked up once.
         self._known: dict[tuple[str, str, str], str] = {}
+        self._placed: dict[tuple[str, str, str], str | None] | None = None
+        """While a batch of writes is mapped (``batch``): the records' ids looked up so far."""
 
     def _system(self, system: str) -> str:
         return self._systems.get(system, system)
@@ -77,7 +80,27 @@ class MappingScope:
         return found
 
     def system_id(self, system: str, object_type: str, global_id: str) -> str | None:
-        return self.services.xref.system_id(global_id, self._system(system), object_type)
+        key = (self._system(system), object_type, global_id)
+        placed = self._placed
+        if placed is not None and key in placed:
+            return placed[key]
+        found = self.services.xref.system_id(global_id, key[0], object_type)
+        if placed is not None:
+            placed[key] = found
+        return found
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Map one batch of writes: a record they all refer to (the posting's project) is looked up once.
+
+        Only around code that does not wait (no ``await`` inside): the ids are those of this moment, and
+        another batch mapped meanwhile would share them.
+        """
+        self._placed = {}
+        try:
+            yield
+        finally:
+            self._placed = None
 
     def reference(self, table: str, key: str) -> Any | None:
         return self.services.reference_tables.get(table, {}).get(key)
@@ -98,6 +121,15 @@ class ChangeStream(Protocol[T]):
     async def take(self, limit: int) -> list[T]: ...
 
     async def aclose(self) -> None: ...
+
+
+@runtime_checkable
+class TailingStream(ChangeStream[T], Protocol[T]):
+    """A change poll that can read on after it ran out (``concord.connectors.kantata.changes.ChangePoll``)."""
+
+    async def again(self, *, tail: bool) -> None:
+        """Read on: what was stamped after the high-water stamp (``tail``), or the whole overlap window."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,15 +52,19 @@ async def get_records(
     connector: PlatformConnector, mapping: ObjectMapping, commands: Sequence[CommandEnvelope]
 ) -> list[Outcome]:
     """``get``: each command's record as the platform holds it now."""
-    wanted: list[tuple[str, str | None]] = []
-    for command in commands:
-        global_id = str(command.payload.get("global_id") or "")
-        system_id = str(command.payload.get("system_id") or "") or (
-            connector.services.xref.system_id(global_id, connector.name, mapping.canonical)
-            if global_id
-            else None
-        )
-        wanted.append((global_id, system_id))
+    asked = [
+        (str(command.payload.get("global_id") or ""), str(command.payload.get("system_id") or ""))
+        for command in commands
+    ]
+    # Where each record is in this system: one look-up for the batch, not one per command.
+    unplaced = [global_id for global_id, system_id in asked if global_id and not system_id]
+    placed = (
+        connector.services.xref.system_ids(unplaced, connector.name, mapping.canonical) if unplaced else {}
+    )
+    wanted: list[tuple[str, str | None]] = [
+        (global_id, system_id or (placed.get(global_id) if global_id else None))
+        for global_id, system_id in asked
+    ]
     known = list(dict.fromkeys(sid for _, sid in wanted if sid))
     read_at = datetime.now(UTC).isoformat()
     try:

@@ -32,6 +32,12 @@ _BUILTIN: dict[str, str] = {
     "analytics": "concord.connectors.analytics:analytics_connector",
 }
 _NEEDS_SERVICES = {"salesforce", "kantata", "netsuite", "analytics"}
+_SPECS: dict[str, str] = {
+    "salesforce": "concord.connectors.salesforce.spec:SalesforceSpec",
+    "kantata": "concord.connectors.kantata.spec:KantataSpec",
+    "netsuite": "concord.connectors.netsuite.spec:NetSuiteSpec",
+}
+"""The built-in platforms' specs, whose ``rate`` default is the call budget when none is configured."""
 
 
 def needs_services(options: Mapping[str, Any], name: str) -> bool:
@@ -55,6 +61,23 @@ def detected_objects(name: str, options: Mapping[str, Any]) -> list[type[Canonic
             f"known: {', '.join(sorted(models))}"
         )
     return [models[n] for n in wanted]
+
+
+def rate_policy(kind: str, options: Mapping[str, Any]) -> GovernorPolicy:
+    """The call budget of a connector: its ``rate`` option, else its platform's own default.
+
+    The platform's default is what keeps it under the platform's limits (NetSuite's 5 calls in flight
+    per integration, Kantata's pace); the generic ``GovernorPolicy()`` would let twice as many NetSuite
+    calls fly, and NetSuite refuses the excess with 429.
+    """
+    configured = options.get("rate")
+    if configured is None and kind in _SPECS:
+        module_name, _, attribute = _SPECS[kind].partition(":")
+        spec = getattr(__import__(module_name, fromlist=[attribute]), attribute)
+        default = spec.model_fields["rate"].get_default(call_default_factory=True)
+        if isinstance(default, GovernorPolicy):
+            return default
+    return GovernorPolicy.model_validate(configured or {})
 
 
 def _load(reference: str) -> ConnectorFactory:
@@ -90,7 +113,7 @@ def build_connector(
     governor = None
     if budgets is not None:
         try:
-            policy = GovernorPolicy.model_validate(options.get("rate") or {})
+            policy = rate_policy(kind, options)
         except ValueError as error:
             raise ConfigError(f"connector '{name}': rate: {error}") from error
         governor = budgets.governor(name, policy)

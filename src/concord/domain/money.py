@@ -64,6 +64,8 @@ _EXACT: Final = Context(prec=60, rounding=ROUND_HALF_UP)
 _MAX_AMOUNT: Final = Decimal(10) ** 18
 _MAX_HOURS: Final = Decimal(10) ** 9
 _HOURS_STEP: Final = Decimal("0.01")
+_QUANTA: Final = {places: Decimal(1).scaleb(-places) for places in _BY_MINOR_UNIT}
+"""The minor unit of each number of decimal places (0.01 for 2): what ``Money.round`` quantizes to."""
 
 
 class CurrencyMismatch(ValueError):
@@ -134,7 +136,16 @@ def canonical_decimal(value: Decimal, places: int = 0) -> str:
     Equal values give equal strings ("10", "10.0" and "10.00" all give "10.00" with places=2), which
     keeps JSON output and content hashes stable.
     """
-    number = value.normalize(Context(prec=max(len(value.as_tuple().digits), 1)))  # exact: no digit is lost
+    _, digits, exponent = value.as_tuple()
+    # Already canonical (the common case: an amount with exactly its currency's decimals, or more decimals
+    # without trailing zeros): the general path below would give the same text.
+    if (
+        isinstance(exponent, int)
+        and any(digits)
+        and (exponent == -places or (exponent < -places and digits[-1] != 0))
+    ):
+        return format(value, "f")
+    number = value.normalize(Context(prec=max(len(digits), 1)))  # exact: no digit is lost
     exponent = number.as_tuple().exponent
     if isinstance(exponent, int) and exponent > -places:
         number = number.quantize(Decimal(1).scaleb(-places), context=_EXACT)
@@ -159,11 +170,14 @@ class Money:
     _currency: str
 
     def __init__(self, amount: Decimal | int | str, currency: str) -> None:
-        number = to_decimal(amount, "amount")
+        # Money is built on every line of every posting: the common case (a finite Decimal, a currency
+        # Concord knows) skips the general checks, which would say the same.
+        number = amount if type(amount) is Decimal and amount.is_finite() else to_decimal(amount, "amount")
         if abs(number) >= _MAX_AMOUNT:
             raise ValueError(f"The amount {number} is too large to be a real business figure.")
         object.__setattr__(self, "_amount", number)
-        object.__setattr__(self, "_currency", check_currency(currency))
+        known = type(currency) is str and currency in ISO_4217_MINOR_UNITS
+        object.__setattr__(self, "_currency", currency if known else check_currency(currency))
 
     @property
     def amount(self) -> Decimal:
@@ -191,10 +205,21 @@ class Money:
         Raises:
             CurrencyMismatch: if a line is in another currency.
         """
+        # As ``total + line.round()`` line after line, without building a Money at each step (a posting
+        # sums hundreds of lines): each line rounded half-up, then added exactly; the same checks.
         total = cls.zero(currency)
+        places = _QUANTA[total.minor_unit]
+        amount = total.amount
         for line in lines:
-            total = total + line.round()
-        return total
+            if line.currency != currency:
+                raise CurrencyMismatch("add", Money(amount, currency), line.round())
+            rounded = line.amount.quantize(places, rounding=ROUND_HALF_UP, context=_EXACT)
+            if abs(rounded) >= _MAX_AMOUNT:
+                line.round()  # refuses it, as it says
+            amount = _EXACT.add(amount, rounded)
+            if abs(amount) >= _MAX_AMOUNT:
+                raise ValueError(f"The amount {amount} is too large to be a real business figure.")
+        return Money(amount, currency)
 
     @property
     def minor_unit(self) -> int:
@@ -204,6 +229,9 @@ class Money:
     @property
     def is_rounded(self) -> bool:
         """Whether the amount has no more decimals than the currency's minor unit."""
+        exponent = self.amount.as_tuple().exponent
+        if isinstance(exponent, int) and exponent >= -self.minor_unit:
+            return True  # written with no more decimals than that: rounding cannot change it
         return self.round().amount == self.amount
 
     @property
@@ -213,7 +241,7 @@ class Money:
 
     def round(self) -> Money:
         """This amount rounded half-up (ties away from zero) to the currency's minor unit."""
-        places = Decimal(1).scaleb(-self.minor_unit)
+        places = _QUANTA[self.minor_unit]
         return Money(self.amount.quantize(places, rounding=ROUND_HALF_UP, context=_EXACT), self.currency)
 
     def _same_currency(self, operation: str, other: object) -> Money:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Sequence
-from dataclasses import astuple, dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from enum import StrEnum
 from typing import Generic, Protocol, Self, TypeVar
@@ -165,8 +165,17 @@ def _group(granularity: PostingGranularity, item: PostableEntry, calendar: Accou
         entry.bill_rate.currency if entry.bill_rate and entry.billable else "-",
         _cost_rate(entry).currency,
     )
-    dims = "|".join("-" if part is None else str(part) for part in astuple(item.dimensions))
+    dims = "|".join("-" if part is None else str(part) for part in _parts(item.dimensions))
     return f"{granularity.value}|{when}|{dims}|{rates[0]}|{rates[1]}"
+
+
+_DIMENSIONS = tuple(f.name for f in fields(PostingDimensions))
+
+
+def _parts(dims: PostingDimensions) -> tuple[object, ...]:
+    """``astuple(dims)`` without its deep copy (every field is a plain value): the key of every entry's
+    group is made of them."""
+    return tuple(getattr(dims, name) for name in _DIMENSIONS)
 
 
 def _cost_rate(entry: TimeEntry) -> Money:

@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
@@ -26,6 +26,8 @@ from concord.flows.posted import SentPosting
 from concord.flows.time_posting import ProjectFacts
 
 __all__ = [
+    "Booked",
+    "BookedAs",
     "ReadBack",
     "RecordPosting",
     "project_facts",
@@ -100,11 +102,37 @@ class RecordPosting:
         return Report(business, finding.category.value, finding.message, finding.rule, at)
 
 
+class Booked(Protocol):
+    """What a run's reads need of a record (a ``TimeEntry``, an ``ExpenseItem``, or just these fields as
+    recorded): the project it is booked to, the employee, and the business transaction."""
+
+    @property
+    def project_id(self) -> str: ...
+    @property
+    def resource_id(self) -> str: ...
+    @property
+    def correlation_id(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class BookedAs:
+    """A record's ``Booked`` fields as the event carries them (the recorder validated the record): a run
+    decides what to read from them alone, without building the whole record."""
+
+    project_id: str
+    resource_id: str
+    correlation_id: str
+
+    @classmethod
+    def of(cls, payload: JSON) -> BookedAs:
+        return cls(str(payload["project_id"]), str(payload["resource_id"]), str(payload["correlation_id"]))
+
+
 def run_reads(
     systems: PsaErpSystems,
     lists: Sequence[str],
-    records: Sequence[TimeEntry | ExpenseItem],
-    approved: Collection[TimeEntry | ExpenseItem],
+    records: Sequence[Booked],
+    approved: Collection[Booked],
     sent: Collection[SentPosting[Any]],
 ) -> list[CommandSpec]:
     """What a run reads: nothing when no record is ``approved`` and nothing was ``sent`` to take back;
@@ -122,9 +150,7 @@ def run_reads(
     return reads
 
 
-def run_subject(
-    records: Sequence[TimeEntry | ExpenseItem], sent: Collection[SentPosting[Any]]
-) -> tuple[str, str]:
+def run_subject(records: Sequence[Booked], sent: Collection[SentPosting[Any]]) -> tuple[str, str]:
     """The employee a run is about and the correlation id it writes under: its records', or, once every
     record left the instance (re-dated into another month, given to another person), the postings it
     sent, which it now takes back."""

@@ -35,7 +35,15 @@ from concord.domain.periods import calendar_of
 from concord.domain.posting_lines import PostingGranularity
 from concord.domain.sla import SlaMeasure
 from concord.engine.flows import BusinessRef, Flow, Step, StepContext
-from concord.flows.posting_steps import RecordPosting, read_back, read_stamp, run_reads, run_subject
+from concord.flows.ordering import apart, own_record
+from concord.flows.posting_steps import (
+    BookedAs,
+    RecordPosting,
+    read_back,
+    read_stamp,
+    run_reads,
+    run_subject,
+)
 from concord.flows.sending import SENT, accepted, sending
 from concord.flows.systems import named_systems
 from concord.flows.time_posting import PostedLine, TimeFacts, judge_entries, plan_time_postings
@@ -57,9 +65,17 @@ def time_to_erp(config: TimePostingConfig) -> Flow:
     posting = RecordPosting("TimePosting", "Time entry", "Time", "work_date", per_entry)
 
     def read(ctx: StepContext) -> Sequence[CommandSpec]:
-        entries = _entries(ctx)
-        approved = [e for e in entries if e.status is TimeEntryStatus.APPROVED]
-        return run_reads(systems, ["AccountingPeriod"], entries, approved, _sent(ctx))
+        # What to read rests on each entry's project, employee and status only: taken from the entries
+        # as recorded (validated then), while ``post`` builds each TimeEntry.
+        inputs = ctx.inputs
+        entries = [BookedAs.of(payload) for payload in inputs]
+        approved = [
+            booked
+            for booked, payload in zip(entries, inputs, strict=True)
+            if payload.get("status") == TimeEntryStatus.APPROVED.value
+        ]
+        # Reads change nothing: they go out together (``ordering``).
+        return apart(ctx, "read", run_reads(systems, ["AccountingPeriod"], entries, approved, _sent(ctx)))
 
     def align(ctx: StepContext) -> Sequence[CommandSpec]:
         # The PSA owns a project's status (authority matrix): an ERP project still pending after the PSA
@@ -101,12 +117,16 @@ def time_to_erp(config: TimePostingConfig) -> Flow:
             for held in line.posting.entries
             if held.entry_id in approved
         }
-        return [
+        upserts = [
             CommandSpec(
                 systems.erp, "upsert", "TimePosting", line.posting.model_dump(mode="json", exclude_none=True)
             )
             for line in plan.to_send
         ]
+        if any(line.reverses is not None for line in plan.to_send):
+            return upserts  # reversals first, then the postings that replace them: one after the other
+        # New postings only, each its own record in the ERP: they go out together (``ordering``).
+        return [own_record(spec) for spec in upserts]
 
     def posted(ctx: StepContext) -> Sequence[CommandSpec]:
         # The postings of the run are in the ERP: they count as sent, and the approved-time-to-ERP SLA of

@@ -39,6 +39,9 @@ class AuthorityMatrix:
     def __init__(self, systems: Mapping[str, frozenset[str]], objects: Mapping[str, ObjectAuthority]) -> None:
         self.systems = dict(systems)
         self.objects = dict(objects)
+        # The answer depends on the object, the field and the stage only, and every field of every change
+        # asks: each is worked out once.
+        self._owners: dict[tuple[str, str, int], frozenset[str]] = {}
 
     def governs(self, object_type: str) -> bool:
         """Whether the matrix has rules for ``object_type`` (others pass ungoverned)."""
@@ -48,6 +51,13 @@ class AuthorityMatrix:
         """The systems (configured names) that own ``field`` of a record in the stage ``record`` is in."""
         rules = self._object(object_type)
         stage = rules.lifecycle.stage_of(record or {}) if rules.lifecycle else 0
+        key = (object_type, field, stage)
+        found = self._owners.get(key)
+        if found is None:
+            found = self._owners[key] = self._owners_in(rules, field, stage)
+        return found
+
+    def _owners_in(self, rules: ObjectAuthority, field: str, stage: int) -> frozenset[str]:
         for rule in rules.fields.get(field, rules.default):
             if rule.holds(stage):
                 return frozenset(name for kind in rule.kinds for name in self.systems.get(kind, ()))

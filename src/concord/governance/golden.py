@@ -33,9 +33,9 @@ class WrittenField(TypedDict):
     c: str  # the command that wrote it
 
 
-def golden_field(value: Any, value_digest: str, at: datetime, by: str) -> GoldenField:
-    """A golden field entry."""
-    return {"d": value_digest, "v": value, "at": at.isoformat(), "by": by}
+def golden_field(value: Any, value_digest: str, at: datetime | str, by: str) -> GoldenField:
+    """A golden field entry (``at`` as a datetime, or already in ISO 8601, as a change's fields share it)."""
+    return {"d": value_digest, "v": value, "at": at if isinstance(at, str) else at.isoformat(), "by": by}
 
 
 def changed_at(entry: GoldenField) -> datetime:

@@ -69,6 +69,7 @@ def review_change(
     before = {**values, **{name: entry["v"] for name, entry in gold.items()}}
     review = Review(UNCHANGED)
     news = stale = False
+    at_text = at.isoformat()
     for name in changed:
         if name in echo:
             continue
@@ -86,7 +87,7 @@ def review_change(
             continue
         else:
             news = True
-        gold[name] = golden_field(values[name], digests[name], at, change.system)
+        gold[name] = golden_field(values[name], digests[name], at_text, change.system)
         review.golden_changed = True
     _remember(memory, change, changed, digests)
     if news:

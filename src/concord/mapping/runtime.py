@@ -164,6 +164,19 @@ class ObjectMapping:
         # Per record, only the values change: the reading order and each rule's lineage are fixed.
         self._inbound_order = _in_order(self._inbound)
         self._lineages: dict[tuple[int, bool], Lineage] = {}
+        # Per rule, what every record needs of it, worked out once: the canonical path (and whether it is
+        # a top-level field), the platform field a plain rule reads, and its two lineages.
+        self._reading = tuple(
+            _Reading(
+                rule,
+                rule.target.path,
+                "." not in rule.target.path,
+                _plain_field(rule),
+                self._lineage(rule, False),
+                self._lineage(rule, True),
+            )
+            for rule in self._inbound_order
+        )
 
     def __repr__(self) -> str:
         return f"<ObjectMapping {self.label} ↔ {self.canonical} ({self.path.name})>"
@@ -234,16 +247,25 @@ class ObjectMapping:
         values: dict[str, Any] = {}
         lineage: dict[str, Lineage] = {}
         defaulted: set[str] = set()
-        for rule in self._inbound_order:
+        plain_record = type(record) is dict
+        for reading in self._reading:
+            rule = reading.rule
             if rule.when is not None and not rule.when.holds(record, values):
                 continue
-            value, from_default = self._read(rule, reader)
+            if plain_record and reading.field is not None:
+                value, from_default = self._convert(rule, reader, record.get(reading.field, ABSENT))
+            else:
+                value, from_default = self._read(rule, reader)
             if value is None:
                 continue
-            put_path(values, rule.target.path, value)
-            lineage[rule.target.path] = self._lineage(rule, from_default)
+            path = reading.path
+            if reading.top_level and path not in values:
+                values[path] = value
+            else:
+                put_path(values, path, value)
+            lineage[path] = reading.defaulted if from_default else reading.read
             if from_default:
-                defaulted.add(rule.target.path)
+                defaulted.add(path)
         self._drop_default_only_groups(values, lineage, defaulted)
         self._check_required(values, record)
         return Mapped(values, lineage, self.model)
@@ -251,6 +273,16 @@ class ObjectMapping:
     def _read(self, rule: FieldRule, reader: Reader) -> tuple[Any, bool]:
         try:
             raw = self._raw(rule, reader)
+        except (BadValue, *HOOK_ERRORS) as exc:
+            raise MappingFailure(
+                f"{self._record_label(reader.record)}: {rule.source_label} {exc} (mapping rule {rule.where})"
+            ) from None
+        return self._convert(rule, reader, raw)
+
+    def _convert(self, rule: FieldRule, reader: Reader, raw: Any) -> tuple[Any, bool]:
+        """The canonical value of what the rule read (its default when that is missing), and whether the
+        default was taken."""
+        try:
             value = None if _missing(raw) else rule.transform.to_canonical(raw, reader)
         except (BadValue, *HOOK_ERRORS) as exc:
             raise MappingFailure(
@@ -389,6 +421,27 @@ def _missing(value: Any) -> bool:
     if isinstance(value, list):
         return all(is_missing(v) for v in value)
     return is_missing(value)
+
+
+@dataclass(frozen=True, slots=True)
+class _Reading:
+    """One inbound rule, as ``to_canonical`` runs it on every record."""
+
+    rule: FieldRule
+    path: str
+    top_level: bool
+    field: str | None
+    """The platform field of a rule that reads one top-level field as it is (no hook, no dotted path,
+    no id object, one input): read straight from a plain record."""
+    read: Lineage
+    defaulted: Lineage
+
+
+def _plain_field(rule: FieldRule) -> str | None:
+    if rule.reader is not None or rule.transform.many_inputs or rule.id_object or len(rule.platform) != 1:
+        return None
+    field = rule.platform[0]
+    return None if "." in field else field
 
 
 def _in_order(rules: Iterable[FieldRule]) -> list[FieldRule]:

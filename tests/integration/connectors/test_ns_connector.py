@@ -412,3 +412,26 @@ def test_the_engine_retries_a_write_netsuite_failed_and_fails_one_it_refused(
     assert [c["companyName"] for c in netsuite.records("customer")] == ["Globex Corporation"]
     assert failed["status"] == "failed" and failed["attempts"] == 1  # refused: never retried
     assert "Invalid Field Value 99 for the following field: subsidiary" in failed["last_error"]
+
+
+def test_built_from_configuration_without_a_rate_it_keeps_within_netsuites_concurrency_limit(
+    tmp_path: Path, netsuite: NetSuite
+) -> None:
+    """The connector's own default budget (5 calls in flight, the integration's share) applies when the
+    configuration names none: many writes at once are never refused for going over NetSuite's limit."""
+    subsidiary = netsuite.seed("subsidiary", [{"name": "Concord US", "country": "US"}])[0]
+    concord = engine_with_netsuite(tmp_path, netsuite, subsidiary)
+    netsuite.profile(mode="realistic", latency_ms=60, jitter_ms=0)  # NetSuite's limit: 5 calls in flight
+
+    async def scenario() -> list[dict[str, Any]]:
+        try:
+            payloads = [canonical_customer(f"Client {n}", legal_entity_code="US01") for n in range(12)]
+            ids = [enqueue(concord, "netsuite", "Customer", payload) for payload in payloads]
+            await settle_fully(concord)
+            return commands(concord, ids)
+        finally:
+            await shut(concord)
+
+    written = run(scenario())
+    assert netsuite.count(status=429) == 0
+    assert [(c["status"], c["attempts"]) for c in written] == [("done", 1)] * 12

@@ -154,3 +154,37 @@ def test_a_posting_the_erp_refuses_is_posted_when_its_exception_is_retried(
     (journal,) = time.journals()
     assert len(_entry_lines(journal)) == 2, "the refused posting was planned again, not taken for sent"
     time.concord.close()
+
+
+def _run_commands(time: TimeWorld, step: str, generation: int) -> list[dict[str, Any]]:
+    """The commands one run (generation) of the June instance issued at ``step``."""
+    instance = f"time_to_erp:{time.resource}|2026-06"
+    with time.concord.store.transaction() as tx:
+        issued = tx.outbox.for_instance(instance)
+    return [c for c in issued if c["step"] == step and f"/g{generation}/{step}/" in c["idempotency_key"]]
+
+
+def test_a_runs_reads_and_new_postings_go_out_together_while_a_reversal_precedes_its_repost(
+    world: World, tmp_path: Path
+) -> None:
+    time = TimeWorld(world, tmp_path)
+    time.approve("2026-06-01", "2026-06-02")
+    rates = {"rate_in_cents": 20000, "cost_rate_in_cents": 9000}
+    log_time(world, time.workspace, ["2026-06-04"], time_in_minutes=240, billable=False, **rates)
+    time.run()  # billable and non-billable June time: two postings
+    # Reads change nothing and the postings are distinct records: each command has its own ordering key,
+    # so the outbox hands them out together instead of one after the other.
+    reads = _run_commands(time, "read", 1)
+    assert len(reads) >= 4 and len({c["ordering_key"] for c in reads}) == len(reads)
+    posts = _run_commands(time, "post", 1)
+    assert len(posts) == 2
+    assert {c["ordering_key"] for c in posts} == {f"TimePosting:{c['payload']['global_id']}" for c in posts}
+
+    time.approve("2026-06-03")
+    time.run()
+    # A reversal and the repost that replaces it keep one key: sent in that order.
+    reposts = _run_commands(time, "post", 2)
+    assert [bool(c["payload"].get("reverses")) for c in reposts] == [True, False]
+    assert len({c["ordering_key"] for c in reposts}) == 1
+    assert len(time.journals()) == 4 and not time.exceptions()  # two postings, a reversal, a repost
+    time.concord.close()

@@ -35,3 +35,20 @@ def test_only_business_fields_are_fingerprinted() -> None:
     }
     assert business_fields(payload) == {"name": "Acme", "payment_terms": None}
     assert fingerprint(payload) == {"name": digest("Acme"), "payment_terms": digest(None)}
+
+
+def test_a_digest_is_the_sha256_of_the_values_canonical_json_however_often_it_is_asked() -> None:
+    """Digests are kept in record memory: the one remembered for a value never changes. Short scalars
+    (asked for on every record of a page) give the same digest the second time, and True is not 1."""
+    import hashlib
+    import json
+
+    def by_definition(value: object) -> str:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:DIGEST_LENGTH]
+
+    values = ["Acme", "Ünïcode \n\x01 \u2028", "x" * 300, 7, 10**30, True, False, 1, 0, None, 1.5]
+    values += [{"b": [1, None], "a": "é"}, [True, "1"], Decimal("10.50")]
+    for value in values * 2:
+        assert digest(value) == by_definition(value), value
+    assert digest(True) != digest(1) and digest(False) != digest(0)
