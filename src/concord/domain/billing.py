@@ -24,8 +24,9 @@ from enum import StrEnum
 from concord.domain.delivered import CapOverflow, DeliveredItem, apply_cap, delivered_items
 from concord.domain.findings import Finding, FindingCategory, RecordRef, Systems, format_hours, iso, quoted
 from concord.domain.fx import RateTable
+from concord.domain.hours import Hours
 from concord.domain.keys import Stamp, stable_id
-from concord.domain.money import Hours, Money, split_evenly
+from concord.domain.money import Money, split_evenly
 from concord.domain.objects import (
     BillingBasis,
     BillingPlanLine,

@@ -20,8 +20,9 @@ from datetime import datetime
 from pydantic import ValidationError
 
 from concord.domain.findings import Finding, FindingCategory, RecordRef, format_hours
+from concord.domain.hours import Hours
 from concord.domain.keys import Stamp
-from concord.domain.money import Hours, Money
+from concord.domain.money import Money
 from concord.domain.objects import (
     ApprovalState,
     BillingBasis,

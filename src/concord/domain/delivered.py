@@ -19,7 +19,8 @@ from datetime import date
 from concord.domain.expenses import billable_expense_amount
 from concord.domain.findings import Finding, FindingCategory, RecordRef, Systems, iso
 from concord.domain.fx import MissingExchangeRate, RateTable
-from concord.domain.money import Hours, Money, canonical_decimal, line_amount
+from concord.domain.hours import Hours
+from concord.domain.money import Money, canonical_decimal, line_amount
 from concord.domain.objects import (
     Contract,
     ExpenseItem,

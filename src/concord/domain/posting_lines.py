@@ -22,8 +22,9 @@ from datetime import date
 from enum import StrEnum
 from typing import Generic, Protocol, Self, TypeVar
 
+from concord.domain.hours import Hours
 from concord.domain.keys import stable_key
-from concord.domain.money import Hours, Money, line_amount
+from concord.domain.money import Money, line_amount
 from concord.domain.objects import ExpenseItem, LegalEntity, Project, Resource, TimeEntry
 from concord.domain.periods import AccountingCalendar
 

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from concord.domain.money import Hours, Money, line_amount
+from concord.domain.hours import Hours
+from concord.domain.money import Money, line_amount
 from concord.domain.objects import Assignment, Resource, TimeEntry, TimeEntryStatus
 from concord.domain.periods import iso_week_start, working_days
 

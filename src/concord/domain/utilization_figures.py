@@ -14,7 +14,8 @@ from datetime import date
 
 from pydantic import model_validator
 
-from concord.domain.money import Hours, Money
+from concord.domain.hours import Hours
+from concord.domain.money import Money
 from concord.domain.objects.base import ValueObject
 from concord.domain.objects.rules import business_rule
 from concord.domain.objects.types import GlobalId, Name

@@ -27,9 +27,10 @@ from itertools import islice
 
 from pydantic import ValidationError
 
+from concord.domain.hours import Hours
 from concord.domain.ids import id_time
 from concord.domain.keys import Stamp, stable_id
-from concord.domain.money import Hours, Money, split_evenly
+from concord.domain.money import Money, split_evenly
 from concord.domain.objects import (
     BillingBasis,
     BillingPlan,

@@ -19,8 +19,9 @@ from datetime import date
 from typing import ClassVar
 
 from concord.domain.findings import Finding, FindingCategory, RecordRef, Systems, format_hours
+from concord.domain.hours import Hours
 from concord.domain.keys import Stamp
-from concord.domain.money import Hours, Money, line_amount
+from concord.domain.money import Money, line_amount
 from concord.domain.objects import PostedEntry, Project, Resource, TimeEntry, TimeEntryStatus, TimePosting
 from concord.domain.periods import AccountingCalendar
 from concord.domain.posting_lines import (

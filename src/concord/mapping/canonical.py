@@ -24,7 +24,8 @@ from pydantic import (
     TypeAdapter,
 )
 
-from concord.domain.money import Hours, Money
+from concord.domain.hours import Hours
+from concord.domain.money import Money
 from concord.domain.objects import ENVELOPE_FIELDS, CanonicalRecord
 from concord.domain.schemas import CANONICAL_MODELS
 

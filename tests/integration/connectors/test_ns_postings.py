@@ -18,9 +18,10 @@ from platform_support import NETSUITE_REFERENCES, services, validate
 from concord.connectors import reads
 from concord.connectors.netsuite import NetSuiteClient
 from concord.connectors.netsuite.connector import NetSuiteConnector
+from concord.domain.hours import Hours
 from concord.domain.ids import new_id
 from concord.domain.messages import Change, CommandEnvelope
-from concord.domain.money import Hours, Money
+from concord.domain.money import Money
 from concord.domain.objects import PostedEntry, TimePosting
 from concord.domain.tracing import TraceContext
 from concord.engine.ports import Failed, Outcome, Succeeded

@@ -11,9 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 from concord.domain.findings import Systems
+from concord.domain.hours import Hours
 from concord.domain.ids import new_id
 from concord.domain.keys import Stamp
-from concord.domain.money import Hours, Money
+from concord.domain.money import Money
 from concord.domain.objects import (
     Assignment,
     BillingBasis,

@@ -6,8 +6,9 @@ from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
+from concord.domain.hours import Hours
 from concord.domain.ids import new_id
-from concord.domain.money import Hours, Money
+from concord.domain.money import Money
 from concord.domain.objects import (
     AccountingPeriod,
     Address,

@@ -18,7 +18,8 @@ from concord.domain.billing import (
 )
 from concord.domain.findings import FindingCategory
 from concord.domain.fx import ExchangeRate, RateTable
-from concord.domain.money import Hours, Money
+from concord.domain.hours import Hours
+from concord.domain.money import Money
 from concord.domain.objects import (
     BillingBasis,
     BillingFrequency,

@@ -9,8 +9,9 @@ import pytest
 
 from concord.domain.change_orders import apply_change_order, apply_to_budget, first_version
 from concord.domain.findings import FindingCategory
+from concord.domain.hours import Hours
 from concord.domain.ids import new_id
-from concord.domain.money import Hours, Money
+from concord.domain.money import Money
 from concord.domain.objects import (
     ApprovalState,
     BillingBasis,

@@ -11,13 +11,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
+from concord.domain.hours import Hours, SignedHours
 from concord.domain.money import (
     ISO_4217_MINOR_UNITS,
     CurrencyCode,
     CurrencyMismatch,
-    Hours,
     Money,
-    SignedHours,
     canonical_decimal,
     line_amount,
     minor_unit,

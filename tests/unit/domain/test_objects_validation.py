@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
+from concord.domain.hours import Hours
 from concord.domain.ids import new_id
-from concord.domain.money import Hours, Money
+from concord.domain.money import Money
 from concord.domain.objects import (
     ApprovalState,
     Assignment,

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from concord.domain.money import Hours, Money, line_amount
+from concord.domain.hours import Hours
+from concord.domain.money import Money, line_amount
 from concord.domain.objects import TimeEntry
 from concord.domain.posting_lines import (
     PostingDimensions,

@@ -7,9 +7,10 @@ from typing import Any
 
 from concord.domain.billing import bill_milestones
 from concord.domain.findings import FindingCategory
+from concord.domain.hours import Hours
 from concord.domain.ids import new_id
 from concord.domain.keys import Stamp
-from concord.domain.money import Hours, Money
+from concord.domain.money import Money
 from concord.domain.objects import (
     ApprovalState,
     ChangeOrder,

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from concord.domain.money import Hours, Money
+from concord.domain.hours import Hours
+from concord.domain.money import Money
 from concord.domain.objects import (
     BillingBasis,
     BillingPlan,

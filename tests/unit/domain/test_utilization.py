@@ -11,8 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from concord.domain.hours import Hours
 from concord.domain.ids import new_id
-from concord.domain.money import Hours, Money
+from concord.domain.money import Money
 from concord.domain.objects import Assignment, Resource, TimeEntry, TimeEntryStatus
 from concord.domain.utilization import ResourceWeek, utilization_ratio, weekly_utilization
 

@@ -7,8 +7,9 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 from concord.domain.billing import MilestoneTrigger
+from concord.domain.hours import Hours
 from concord.domain.ids import new_id
-from concord.domain.money import Hours, Money
+from concord.domain.money import Money
 from concord.domain.objects import BillingFrequency, MilestoneStatus, TimeEntryStatus
 from concord.domain.periods import Period
 from concord.flows.invoicing import (

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from concord.domain.findings import Finding
+from concord.domain.hours import Hours
 from concord.domain.ids import new_id
-from concord.domain.money import Hours, Money
+from concord.domain.money import Money
 from concord.domain.objects import ApprovalState, ChangeOrder, Contract, PlannedMilestone, ProjectBudget
 from concord.flows.change_order_plan import (
     ChangeOrderPlan,

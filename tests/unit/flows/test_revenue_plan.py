@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from concord.domain.billing import MilestoneTrigger
-from concord.domain.money import Hours
+from concord.domain.hours import Hours
 from concord.domain.objects import (
     JournalSide,
     Milestone,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from concord.domain.money import Hours
+from concord.domain.hours import Hours
 from concord.domain.objects import TimeEntryStatus
 from concord.domain.posting_lines import PostingGranularity
 from concord.domain.time_posting import ClosedPeriodPolicy, ErpProjectState, PostingPolicy

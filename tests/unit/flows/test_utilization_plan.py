@@ -10,8 +10,9 @@ import pytest
 from pydantic import ValidationError
 
 from concord.domain.findings import FindingCategory
+from concord.domain.hours import Hours
 from concord.domain.ids import new_id
-from concord.domain.money import Hours, Money
+from concord.domain.money import Money
 from concord.domain.objects import TimeEntryStatus
 from concord.domain.utilization import COUNTED_STATUSES
 from concord.domain.utilization_figures import ResourceWeekFigures

@@ -7,7 +7,8 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from concord.domain.money import CurrencyCode, Money, SignedHours
+from concord.domain.hours import SignedHours
+from concord.domain.money import CurrencyCode, Money
 from concord.domain.objects.base import CanonicalRecord, ValueObject
 from concord.domain.objects.enums import (
     ALLOWED_BILLING_BASES,

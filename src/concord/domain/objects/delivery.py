@@ -7,7 +7,8 @@ from typing import ClassVar
 
 from pydantic import model_validator
 
-from concord.domain.money import CurrencyCode, Hours, Money, line_amount
+from concord.domain.hours import Hours
+from concord.domain.money import CurrencyCode, Money, line_amount
 from concord.domain.objects.base import CanonicalRecord, ValueObject
 from concord.domain.objects.enums import MilestoneStatus, ProjectStatus
 from concord.domain.objects.rules import (

@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, ClassVar
 
 from pydantic import Field, model_validator
 
-from concord.domain.money import CurrencyCode, Hours, Money, SignedHours, line_amount
+from concord.domain.hours import Hours, SignedHours
+from concord.domain.money import CurrencyCode, Money, line_amount
 from concord.domain.objects.base import CanonicalRecord, ValueObject
 from concord.domain.objects.enums import BillingBasis, InvoiceLineKind, JournalSide, RecognitionBasis
 from concord.domain.objects.rules import (

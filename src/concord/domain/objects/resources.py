@@ -7,7 +7,8 @@ from typing import ClassVar
 
 from pydantic import Field, model_validator
 
-from concord.domain.money import Hours, Money
+from concord.domain.hours import Hours
+from concord.domain.money import Money
 from concord.domain.objects.base import CanonicalRecord, ValueObject
 from concord.domain.objects.enums import PricingModel
 from concord.domain.objects.rules import business_rule, check_non_negative, check_period, check_week_hours

@@ -15,7 +15,8 @@ from typing import Final
 from pydantic import ValidationError
 from pydantic_core import PydanticCustomError
 
-from concord.domain.money import Hours, Money
+from concord.domain.hours import Hours
+from concord.domain.money import Money
 
 __all__ = [
     "MAX_ENTRY_HOURS",

@@ -8,7 +8,8 @@ from typing import ClassVar
 
 from pydantic import model_validator
 
-from concord.domain.money import Hours, Money, line_amount
+from concord.domain.hours import Hours
+from concord.domain.money import Money, line_amount
 from concord.domain.objects.base import CanonicalRecord
 from concord.domain.objects.enums import ExpenseStatus, TimeEntryStatus
 from concord.domain.objects.rules import (

@@ -14,7 +14,8 @@ from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from concord.domain.money import Hours, canonical_decimal
+from concord.domain.hours import Hours
+from concord.domain.money import canonical_decimal
 from concord.mapping.canonical import Kind, close_to
 from concord.mapping.transforms.base import (
     BadValue,

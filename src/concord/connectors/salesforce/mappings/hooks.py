@@ -8,7 +8,8 @@ from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from concord.domain.money import Hours, Money
+from concord.domain.hours import Hours
+from concord.domain.money import Money
 from concord.mapping.context import MappingContext
 
 __all__ = ["deal_contract", "line_items", "new_milestones"]
